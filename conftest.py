@@ -1,0 +1,103 @@
+"""Shared personas for every test module: customer, agent, agent of another team, team lead,
+admin. Server fixtures (PostgreSQL, Redis, Chromium) live in ``tests/servers.py``."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["tests.servers"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def team(db):
+    from skranke.accounts.models import Team
+
+    return Team.objects.create(name="Kundeservice", slug="kundeservice")
+
+
+@pytest.fixture
+def other_team(db):
+    from skranke.accounts.models import Team
+
+    return Team.objects.create(name="Faktura", slug="faktura")
+
+
+@pytest.fixture
+def agent(team):
+    from skranke.accounts.models import User
+
+    user = User.objects.create_user("kari@example.no", "pw-kari-123", name="Kari Nordmann")
+    team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def other_agent(other_team):
+    from skranke.accounts.models import User
+
+    user = User.objects.create_user("ola@example.no", "pw-ola-123", name="Ola Hansen")
+    other_team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def team_lead(team):
+    from skranke.accounts.models import Role, User
+
+    user = User.objects.create_user(
+        "leder@example.no", "pw-leder-123", name="Lise Leder", role=Role.TEAM_LEAD
+    )
+    team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def admin_user(db):
+    from skranke.accounts.models import User
+
+    return User.objects.create_superuser("admin@example.no", "pw-admin-123", name="Admin")
+
+
+@pytest.fixture
+def customer(db):
+    from skranke.customers.actions import create_customer
+
+    return create_customer(
+        name="Per Kunde", emails=["per@kunde.no"], phones=["+47 912 34 567"]
+    )
+
+
+@pytest.fixture
+def other_customer(db):
+    from skranke.customers.actions import create_customer
+
+    return create_customer(name="Anne Annen", emails=["anne@annen.no"])
+
+
+@pytest.fixture
+def case(customer, team, agent):
+    from skranke.cases.actions import create_case
+
+    return create_case(
+        customer=customer,
+        subject="Faktura stemmer ikke",
+        team=team,
+        body_text="Hei, fakturaen min er feil.",
+    )
+
+
+@pytest.fixture
+def other_case(other_customer, other_team):
+    from skranke.cases.actions import create_case
+
+    return create_case(
+        customer=other_customer,
+        subject="Retur av vaskemaskin",
+        team=other_team,
+        body_text="Jeg vil returnere maskinen.",
+    )

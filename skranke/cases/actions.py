@@ -1,0 +1,449 @@
+"""Every change to a case goes through these verbs.
+
+Each runs in one transaction, writes the event history and schedules the broadcast for after
+commit. Views, the API, email intake, tasks and commands all call these: one path per change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import nh3
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from skranke.accounts.models import Team, User
+from skranke.cases import broadcast
+from skranke.cases.models import (
+    ACTIVE_STATUSES,
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseLink,
+    CaseType,
+    Category,
+    Channel,
+    Counter,
+    EventKind,
+    LinkKind,
+    Message,
+    MessageKind,
+    Priority,
+    Status,
+    Tag,
+)
+from skranke.customers.models import Customer
+
+CASE_NUMBER_START = 10000
+
+
+@dataclass(frozen=True)
+class NewAttachment:
+    filename: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+    content_id: str = ""
+    inline: bool = False
+
+
+class AttachmentTooLarge(ValidationError):
+    pass
+
+
+def check_attachments(attachments: Sequence[NewAttachment]) -> None:
+    """Refuse oversize files before anything is written, with a message the agent can act on."""
+    limit = settings.SKRANKE_MAX_ATTACHMENT_BYTES
+    for attachment in attachments:
+        if len(attachment.content) > limit:
+            raise AttachmentTooLarge(
+                _("%(name)s is %(size)s; the largest file allowed is %(limit)s.")
+                % {
+                    "name": attachment.filename,
+                    "size": filesizeformat(len(attachment.content)),
+                    "limit": filesizeformat(limit),
+                },
+                code="attachment_too_large",
+            )
+
+
+def next_numbers(count: int = 1) -> int:
+    """Reserve ``count`` consecutive case numbers and return the first.
+
+    Must run inside a transaction; the row lock (PostgreSQL) or the write lock (SQLite) makes
+    concurrent creators wait rather than collide.
+    """
+    Counter.objects.get_or_create(name="case_number", defaults={"value": CASE_NUMBER_START})
+    Counter.objects.filter(name="case_number").update(value=F("value") + count)
+    value = Counter.objects.select_for_update().get(name="case_number").value
+    return value - count + 1
+
+
+def sanitise_html(html: str) -> str:
+    return nh3.clean(html, link_rel="noopener noreferrer nofollow") if html else ""
+
+
+def _event(
+    case: Case,
+    kind: str,
+    actor: User | None,
+    *,
+    old: object = "",
+    new: object = "",
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        actor=actor,
+        old_value="" if old is None else str(old)[:300],
+        new_value="" if new is None else str(new)[:300],
+        data=data or {},
+        created_at=at or timezone.now(),
+    )
+
+
+def _store_attachments(message: Message, attachments: Sequence[NewAttachment]) -> None:
+    for item in attachments:
+        digest = hashlib.sha256(item.content).hexdigest()
+        attachment = Attachment(
+            message=message,
+            filename=item.filename[:255] or "attachment",
+            content_type=item.content_type[:150] or "application/octet-stream",
+            size=len(item.content),
+            sha256=digest,
+            content_id=item.content_id[:255],
+            inline=item.inline,
+        )
+        storage = Attachment._meta.get_field("file").storage
+        path = f"attachments/{digest[:2]}/{digest[2:4]}/{digest}"
+        if storage.exists(path):
+            attachment.file.name = path
+        else:
+            attachment.file.save(path, ContentFile(item.content), save=False)
+        attachment.save()
+
+
+@transaction.atomic
+def create_case(
+    *,
+    customer: Customer,
+    subject: str,
+    team: Team,
+    actor: User | None = None,
+    body_text: str = "",
+    body_html: str = "",
+    message_kind: str = MessageKind.CUSTOMER,
+    channel: str = Channel.EMAIL,
+    priority: str = Priority.NORMAL,
+    type: str = CaseType.QUESTION,
+    category: Category | None = None,
+    tags: Iterable[str] = (),
+    assignee: User | None = None,
+    language: str | None = None,
+    attachments: Sequence[NewAttachment] = (),
+    external_id: str = "",
+    metadata: dict[str, Any] | None = None,
+    message_metadata: dict[str, Any] | None = None,
+) -> Case:
+    check_attachments(attachments)
+    subject = subject.strip()[:300] or _("(no subject)")
+    now = timezone.now()
+    case = Case.objects.create(
+        number=next_numbers(),
+        subject=subject,
+        status=Status.OPEN if assignee else Status.NEW,
+        priority=priority,
+        type=type,
+        channel=channel,
+        category=category,
+        team=team,
+        assignee=assignee,
+        customer=customer,
+        organisation_id=customer.organisation_id,
+        language=language or customer.preferred_language,
+        created_at=now,
+        updated_at=now,
+        metadata=metadata or {},
+    )
+    _event(case, EventKind.CREATED, actor, new=case.status, data={"channel": channel}, at=now)
+    if assignee:
+        _event(case, EventKind.ASSIGNEE, actor, new=assignee.pk, at=now)
+    if tags:
+        _set_tags(case, tags, actor)
+    if body_text or body_html or attachments:
+        add_message(
+            case,
+            kind=message_kind,
+            actor=actor if message_kind != MessageKind.CUSTOMER else None,
+            customer=customer if message_kind == MessageKind.CUSTOMER else None,
+            body_text=body_text,
+            body_html=body_html,
+            channel=channel,
+            attachments=attachments,
+            external_id=external_id,
+            metadata=message_metadata,
+            _new_case=True,
+        )
+    broadcast.case_changed(case.pk, case.number, {team.pk}, kind="created")
+    return case
+
+
+@transaction.atomic
+def add_message(
+    case: Case,
+    *,
+    kind: str,
+    body_text: str = "",
+    body_html: str = "",
+    actor: User | None = None,
+    customer: Customer | None = None,
+    channel: str | None = None,
+    attachments: Sequence[NewAttachment] = (),
+    external_id: str = "",
+    new_status: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    _new_case: bool = False,
+) -> Message:
+    """Add a customer message, public reply or internal note.
+
+    A public reply records the first response time; a customer writing to a waiting or solved
+    case brings it back to the agents' attention.
+    """
+    check_attachments(attachments)
+    if not (body_text.strip() or body_html.strip() or attachments):
+        raise ValidationError(_("The message is empty."), code="empty_message")
+    now = timezone.now()
+    message = Message.objects.create(
+        case=case,
+        kind=kind,
+        channel=channel or case.channel,
+        author=actor if kind != MessageKind.CUSTOMER else None,
+        customer=customer if kind == MessageKind.CUSTOMER else None,
+        body_text=body_text,
+        body_html=sanitise_html(body_html),
+        external_id=external_id[:500],
+        created_at=now,
+        metadata=metadata or {},
+    )
+    _store_attachments(message, attachments)
+    changed = ["updated_at", "message_count"]
+    case.updated_at = now
+    case.message_count = F("message_count") + 1
+    if not _new_case:
+        _event(case, EventKind.MESSAGE, actor, new=kind, data={"message_id": message.pk}, at=now)
+    if kind == MessageKind.REPLY and case.first_response_at is None:
+        case.first_response_at = now
+        changed.append("first_response_at")
+    if kind == MessageKind.CUSTOMER:
+        case.last_customer_message_at = now
+        changed.append("last_customer_message_at")
+    case.save(update_fields=changed)
+    case.refresh_from_db(fields=["message_count"])
+    status = new_status
+    if status is None and kind == MessageKind.CUSTOMER and not _new_case:
+        if case.status in (Status.PENDING, Status.SOLVED, Status.ON_HOLD):
+            status = Status.OPEN
+    if status is None and kind == MessageKind.REPLY and case.status == Status.NEW:
+        status = Status.OPEN
+    if status and status != case.status:
+        update_case(case, actor=actor, status=status)
+    if not _new_case:
+        broadcast.case_changed(case.pk, case.number, {case.team_id}, kind="message")
+    return message
+
+
+_SIMPLE_FIELDS = {
+    "status": EventKind.STATUS,
+    "priority": EventKind.PRIORITY,
+    "type": EventKind.TYPE,
+    "subject": EventKind.SUBJECT,
+    "follow_up_at": EventKind.FOLLOW_UP,
+}
+_FK_FIELDS = {
+    "team": EventKind.TEAM,
+    "assignee": EventKind.ASSIGNEE,
+    "category": EventKind.CATEGORY,
+}
+_UNSET = object()
+
+
+@transaction.atomic
+def update_case(case: Case, *, actor: User | None = None, **changes: Any) -> list[CaseEvent]:
+    """Change any of status, priority, type, subject, follow_up_at, team, assignee, category
+    and tags. Only real changes write events; the list of events written is returned."""
+    unknown = set(changes) - set(_SIMPLE_FIELDS) - set(_FK_FIELDS) - {"tags"}
+    if unknown:
+        raise ValueError(f"Unknown case fields: {', '.join(sorted(unknown))}")
+    _validate_changes(changes)
+    now = timezone.now()
+    events: list[CaseEvent] = []
+    old_team_id = case.team_id
+    for field, kind in _SIMPLE_FIELDS.items():
+        if field not in changes:
+            continue
+        old, new = getattr(case, field), changes[field]
+        if old == new:
+            continue
+        setattr(case, field, new)
+        events.append(_event(case, kind, actor, old=_fmt(old), new=_fmt(new), at=now))
+        if field == "status":
+            _stamp_status(case, new, now)
+    for field, kind in _FK_FIELDS.items():
+        if field not in changes:
+            continue
+        new_obj = changes[field]
+        old_id = getattr(case, f"{field}_id")
+        new_id = new_obj.pk if new_obj is not None else None
+        if old_id == new_id:
+            continue
+        setattr(case, field, new_obj)
+        events.append(_event(case, kind, actor, old=old_id, new=new_id, at=now))
+    # Taking a new case, or handing it on, puts it in work.
+    if "assignee" in changes and changes["assignee"] is not None and case.status == Status.NEW:
+        case.status = Status.OPEN
+        events.append(_event(case, EventKind.STATUS, actor, old=Status.NEW, new=Status.OPEN, at=now))
+    if "tags" in changes:
+        tag_event = _set_tags(case, changes["tags"], actor, at=now)
+        if tag_event:
+            events.append(tag_event)
+    if events:
+        case.updated_at = now
+        case.save()
+        broadcast.case_changed(
+            case.pk, case.number, {old_team_id, case.team_id}, kind="updated"
+        )
+    return events
+
+
+def _fmt(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _validate_changes(changes: dict[str, Any]) -> None:
+    errors: dict[str, str] = {}
+    checks = {"status": Status, "priority": Priority, "type": CaseType}
+    for field, choices in checks.items():
+        if field in changes and changes[field] not in choices.values:
+            errors[field] = _("%(value)s is not a valid choice.") % {"value": changes[field]}
+    if "subject" in changes and not str(changes["subject"]).strip():
+        errors["subject"] = _("The subject cannot be empty.")
+    if "team" in changes and changes["team"] is None:
+        errors["team"] = _("A case must belong to a team.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _stamp_status(case: Case, status: str, now: datetime) -> None:
+    if status == Status.SOLVED:
+        case.solved_at = now
+    elif status == Status.CLOSED:
+        case.closed_at = now
+        case.solved_at = case.solved_at or now
+    elif status in ACTIVE_STATUSES:
+        case.solved_at = None
+        case.closed_at = None
+    if status != Status.PENDING:
+        case.follow_up_at = case.follow_up_at if status == Status.ON_HOLD else None
+
+
+def _set_tags(
+    case: Case, names: Iterable[str], actor: User | None, *, at: datetime | None = None
+) -> CaseEvent | None:
+    wanted = sorted({n.strip().lower()[:50] for n in names if n and n.strip()})
+    current = sorted(case.tags.values_list("name", flat=True)) if case.pk else []
+    if wanted == current:
+        return None
+    existing = {t.name: t for t in Tag.objects.filter(name__in=wanted)}
+    missing = [Tag(name=n) for n in wanted if n not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {t.name: t for t in Tag.objects.filter(name__in=wanted)}
+    case.tags.set([existing[n] for n in wanted])
+    return _event(
+        case, EventKind.TAGS, actor, old=",".join(current), new=",".join(wanted), at=at
+    )
+
+
+def assign_case(case: Case, assignee: User | None, *, actor: User | None = None) -> list[CaseEvent]:
+    return update_case(case, actor=actor, assignee=assignee)
+
+
+@transaction.atomic
+def bulk_update_cases(
+    cases: Iterable[Case], *, actor: User | None = None, **changes: Any
+) -> int:
+    """Apply the same change to many cases; each still gets its own events and broadcast."""
+    count = 0
+    for case in cases:
+        if update_case(case, actor=actor, **changes):
+            count += 1
+    return count
+
+
+@transaction.atomic
+def merge_cases(source: Case, target: Case, *, actor: User | None = None) -> Case:
+    """Move the conversation of ``source`` into ``target`` and close ``source``."""
+    if source.pk == target.pk:
+        raise ValidationError(_("A case cannot be merged into itself."))
+    if source.merged_into_id:
+        raise ValidationError(_("Case #%(number)s is already merged.") % {"number": source.number})
+    moved = Message.objects.filter(case=source).update(case=target)
+    now = timezone.now()
+    target.message_count = Message.objects.filter(case=target).count()
+    target.updated_at = now
+    target.save(update_fields=["message_count", "updated_at"])
+    source.message_count = 0
+    source.merged_into = target
+    source.save(update_fields=["message_count", "merged_into"])
+    _event(target, EventKind.MERGED, actor, new=source.number, data={"messages": moved}, at=now)
+    _event(source, EventKind.MERGED_INTO, actor, new=target.number, at=now)
+    if source.status != Status.CLOSED:
+        update_case(source, actor=actor, status=Status.CLOSED)
+    CaseLink.objects.get_or_create(from_case=source, to_case=target, defaults={"kind": LinkKind.RELATED})
+    broadcast.case_changed(target.pk, target.number, {target.team_id}, kind="merged")
+    broadcast.case_changed(source.pk, source.number, {source.team_id}, kind="merged")
+    return target
+
+
+@transaction.atomic
+def link_cases(
+    case: Case, other: Case, *, actor: User | None = None, kind: str = LinkKind.RELATED
+) -> CaseLink:
+    if case.pk == other.pk:
+        raise ValidationError(_("A case cannot be linked to itself."))
+    link, created = CaseLink.objects.get_or_create(
+        from_case=case, to_case=other, defaults={"kind": kind}
+    )
+    if created:
+        _event(case, EventKind.LINKED, actor, new=other.number, data={"kind": kind})
+        _event(other, EventKind.LINKED, actor, new=case.number, data={"kind": kind})
+    return link
+
+
+@transaction.atomic
+def move_cases_to_customer(source: Customer, target: Customer, *, actor: Any = None) -> int:
+    """Used when customers are merged: the cases follow, each with an event."""
+    now = timezone.now()
+    moved = 0
+    for case in Case.objects.filter(customer=source).select_for_update():
+        case.customer = target
+        case.organisation_id = case.organisation_id or target.organisation_id
+        case.updated_at = now
+        case.save(update_fields=["customer", "organisation", "updated_at"])
+        _event(case, EventKind.CUSTOMER, actor, old=source.pk, new=target.pk, at=now)
+        moved += 1
+    Message.objects.filter(customer=source).update(customer=target)
+    return moved

@@ -1,0 +1,214 @@
+"""Every write to customers and organisations goes through these functions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from skranke.customers.models import Customer, CustomerEmail, CustomerPhone, Organisation
+from skranke.lib.validators import normalise_email, normalise_org_number, normalise_phone
+
+
+def find_customer(*, email: str = "", phone: str = "") -> Customer | None:
+    """Unique look-up by email address or phone number (either may be given)."""
+    if email:
+        row = (
+            CustomerEmail.objects.select_related("customer")
+            .filter(address=normalise_email(email))
+            .first()
+        )
+        if row:
+            return _follow_merge(row.customer)
+    if phone:
+        try:
+            number = normalise_phone(phone)
+        except ValidationError:
+            return None
+        row_phone = CustomerPhone.objects.select_related("customer").filter(number=number).first()
+        if row_phone:
+            return _follow_merge(row_phone.customer)
+    return None
+
+
+def _follow_merge(customer: Customer) -> Customer:
+    seen = set()
+    while customer.merged_into_id and customer.pk not in seen:
+        seen.add(customer.pk)
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    return customer
+
+
+def organisation_for_email(email: str) -> Organisation | None:
+    domain = normalise_email(email).rpartition("@")[2]
+    if not domain:
+        return None
+    # email_domains is a short JSON list; the set of organisations with domains is small
+    # enough to scan, and this keeps the look-up portable across SQLite and PostgreSQL.
+    for org in Organisation.objects.exclude(email_domains=[]).only("id", "email_domains"):
+        if domain in [d.lower() for d in org.email_domains]:
+            return org
+    return None
+
+
+@transaction.atomic
+def create_customer(
+    *,
+    name: str,
+    emails: Iterable[str] = (),
+    phones: Iterable[str] = (),
+    organisation: Organisation | None = None,
+    preferred_language: str = "nb",
+    **fields: Any,
+) -> Customer:
+    email_list = [normalise_email(e) for e in emails if e.strip()]
+    phone_list = [normalise_phone(p) for p in phones if p.strip()]
+    _check_contacts_free(email_list, phone_list)
+    if organisation is None and email_list:
+        organisation = organisation_for_email(email_list[0])
+    customer = Customer.objects.create(
+        name=name.strip() or (email_list[0] if email_list else phone_list[0] if phone_list else ""),
+        organisation=organisation,
+        preferred_language=preferred_language,
+        **fields,
+    )
+    CustomerEmail.objects.bulk_create(
+        CustomerEmail(customer=customer, address=a, is_primary=i == 0)
+        for i, a in enumerate(email_list)
+    )
+    CustomerPhone.objects.bulk_create(
+        CustomerPhone(customer=customer, number=n, is_primary=i == 0)
+        for i, n in enumerate(phone_list)
+    )
+    return customer
+
+
+def _check_contacts_free(
+    emails: list[str], phones: list[str], *, owner: Customer | None = None
+) -> None:
+    errors: dict[str, list[str]] = {}
+    taken_emails = CustomerEmail.objects.filter(address__in=emails)
+    taken_phones = CustomerPhone.objects.filter(number__in=phones)
+    if owner is not None:
+        taken_emails = taken_emails.exclude(customer=owner)
+        taken_phones = taken_phones.exclude(customer=owner)
+    for row in taken_emails.select_related("customer"):
+        errors.setdefault("emails", []).append(
+            f"{row.address} already belongs to {row.customer.name}"
+        )
+    for row_p in taken_phones.select_related("customer"):
+        errors.setdefault("phones", []).append(
+            f"{row_p.number} already belongs to {row_p.customer.name}"
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def find_or_create_customer(*, email: str = "", phone: str = "", name: str = "") -> Customer:
+    existing = find_customer(email=email, phone=phone)
+    if existing:
+        # A known caller giving a new address or number: remember it.
+        add_contact_details(existing, emails=[email] if email else [], phones=[phone] if phone else [])
+        return existing
+    return create_customer(
+        name=name, emails=[email] if email else [], phones=[phone] if phone else []
+    )
+
+
+@transaction.atomic
+def add_contact_details(
+    customer: Customer, *, emails: Iterable[str] = (), phones: Iterable[str] = ()
+) -> None:
+    email_list = [normalise_email(e) for e in emails if e.strip()]
+    phone_list = []
+    for p in phones:
+        if p.strip():
+            phone_list.append(normalise_phone(p))
+    email_list = [e for e in email_list if not customer.emails.filter(address=e).exists()]
+    phone_list = [n for n in phone_list if not customer.phones.filter(number=n).exists()]
+    _check_contacts_free(email_list, phone_list, owner=customer)
+    has_email = customer.emails.exists()
+    has_phone = customer.phones.exists()
+    for i, address in enumerate(email_list):
+        CustomerEmail.objects.create(customer=customer, address=address, is_primary=not has_email and i == 0)
+    for i, number in enumerate(phone_list):
+        CustomerPhone.objects.create(customer=customer, number=number, is_primary=not has_phone and i == 0)
+
+
+@transaction.atomic
+def update_customer(
+    customer: Customer,
+    *,
+    emails: list[str] | None = None,
+    phones: list[str] | None = None,
+    **fields: Any,
+) -> Customer:
+    """Update fields; ``emails``/``phones`` given replace the lists (first is primary)."""
+    for key, value in fields.items():
+        setattr(customer, key, value)
+    customer.updated_at = timezone.now()
+    customer.full_clean(exclude=["merged_into"])
+    customer.save()
+    if emails is not None:
+        email_list = list(dict.fromkeys(normalise_email(e) for e in emails if e.strip()))
+        _check_contacts_free(email_list, [], owner=customer)
+        customer.emails.exclude(address__in=email_list).delete()
+        for i, address in enumerate(email_list):
+            CustomerEmail.objects.update_or_create(
+                address=address, defaults={"customer": customer, "is_primary": i == 0}
+            )
+    if phones is not None:
+        phone_list = list(dict.fromkeys(normalise_phone(p) for p in phones if p.strip()))
+        _check_contacts_free([], phone_list, owner=customer)
+        customer.phones.exclude(number__in=phone_list).delete()
+        for i, number in enumerate(phone_list):
+            CustomerPhone.objects.update_or_create(
+                number=number, defaults={"customer": customer, "is_primary": i == 0}
+            )
+    return customer
+
+
+@transaction.atomic
+def merge_customers(source: Customer, target: Customer, *, actor: Any = None) -> Customer:
+    """Fold ``source`` into ``target``: contacts and cases move, the source stays as a tombstone."""
+    from skranke.cases.actions import move_cases_to_customer
+
+    if source.pk == target.pk:
+        raise ValidationError("A customer cannot be merged into itself.")
+    CustomerEmail.objects.filter(customer=source).update(customer=target, is_primary=False)
+    CustomerPhone.objects.filter(customer=source).update(customer=target, is_primary=False)
+    move_cases_to_customer(source, target, actor=actor)
+    for key, value in source.custom_fields.items():
+        target.custom_fields.setdefault(key, value)
+    if source.notes:
+        target.notes = (target.notes + "\n\n" + source.notes).strip()
+    if target.organisation_id is None and source.organisation_id:
+        target.organisation_id = source.organisation_id
+    target.updated_at = timezone.now()
+    target.save()
+    source.merged_into = target
+    source.save(update_fields=["merged_into"])
+    return target
+
+
+@transaction.atomic
+def create_organisation(*, name: str, org_number: str = "", **fields: Any) -> Organisation:
+    number = normalise_org_number(org_number) if org_number.strip() else ""
+    if number and Organisation.objects.filter(org_number=number).exists():
+        raise ValidationError({"org_number": ["An organisation with this number exists."]})
+    return Organisation.objects.create(name=name.strip(), org_number=number, **fields)
+
+
+@transaction.atomic
+def update_organisation(organisation: Organisation, **fields: Any) -> Organisation:
+    if "org_number" in fields and fields["org_number"]:
+        fields["org_number"] = normalise_org_number(fields["org_number"])
+    for key, value in fields.items():
+        setattr(organisation, key, value)
+    organisation.full_clean()
+    organisation.save()
+    return organisation

@@ -67,9 +67,7 @@ def admin_user(db):
 def customer(db):
     from skranke.customers.actions import create_customer
 
-    return create_customer(
-        name="Per Kunde", emails=["per@kunde.no"], phones=["+47 912 34 567"]
-    )
+    return create_customer(name="Per Kunde", emails=["per@kunde.no"], phones=["+47 912 34 567"])
 
 
 @pytest.fixture

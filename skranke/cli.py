@@ -57,7 +57,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"Skranke: database {settings.DATABASES['default']['NAME']}", flush=True)
     _start_worker_thread()
     stop = threading.Event()
-    threading.Thread(target=run_scheduler, args=(stop,), name="skranke-scheduler", daemon=True).start()
+    threading.Thread(
+        target=run_scheduler, args=(stop,), name="skranke-scheduler", daemon=True
+    ).start()
     print(f"Skranke is running at http://{args.host}:{args.port}/  (Ctrl+C stops it)", flush=True)
     _run_uvicorn(args.host, args.port, workers=1)
     stop.set()

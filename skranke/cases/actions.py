@@ -312,7 +312,9 @@ def update_case(case: Case, *, actor: User | None = None, **changes: Any) -> lis
     # Taking a new case, or handing it on, puts it in work.
     if "assignee" in changes and changes["assignee"] is not None and case.status == Status.NEW:
         case.status = Status.OPEN
-        events.append(_event(case, EventKind.STATUS, actor, old=Status.NEW, new=Status.OPEN, at=now))
+        events.append(
+            _event(case, EventKind.STATUS, actor, old=Status.NEW, new=Status.OPEN, at=now)
+        )
     if "tags" in changes:
         tag_event = _set_tags(case, changes["tags"], actor, at=now)
         if tag_event:
@@ -320,9 +322,7 @@ def update_case(case: Case, *, actor: User | None = None, **changes: Any) -> lis
     if events:
         case.updated_at = now
         case.save()
-        broadcast.case_changed(
-            case.pk, case.number, {old_team_id, case.team_id}, kind="updated"
-        )
+        broadcast.case_changed(case.pk, case.number, {old_team_id, case.team_id}, kind="updated")
     return events
 
 
@@ -372,9 +372,7 @@ def _set_tags(
         Tag.objects.bulk_create(missing, ignore_conflicts=True)
         existing = {t.name: t for t in Tag.objects.filter(name__in=wanted)}
     case.tags.set([existing[n] for n in wanted])
-    return _event(
-        case, EventKind.TAGS, actor, old=",".join(current), new=",".join(wanted), at=at
-    )
+    return _event(case, EventKind.TAGS, actor, old=",".join(current), new=",".join(wanted), at=at)
 
 
 def assign_case(case: Case, assignee: User | None, *, actor: User | None = None) -> list[CaseEvent]:
@@ -382,9 +380,7 @@ def assign_case(case: Case, assignee: User | None, *, actor: User | None = None)
 
 
 @transaction.atomic
-def bulk_update_cases(
-    cases: Iterable[Case], *, actor: User | None = None, **changes: Any
-) -> int:
+def bulk_update_cases(cases: Iterable[Case], *, actor: User | None = None, **changes: Any) -> int:
     """Apply the same change to many cases; each still gets its own events and broadcast."""
     count = 0
     for case in cases:
@@ -412,7 +408,9 @@ def merge_cases(source: Case, target: Case, *, actor: User | None = None) -> Cas
     _event(source, EventKind.MERGED_INTO, actor, new=target.number, at=now)
     if source.status != Status.CLOSED:
         update_case(source, actor=actor, status=Status.CLOSED)
-    CaseLink.objects.get_or_create(from_case=source, to_case=target, defaults={"kind": LinkKind.RELATED})
+    CaseLink.objects.get_or_create(
+        from_case=source, to_case=target, defaults={"kind": LinkKind.RELATED}
+    )
     broadcast.case_changed(target.pk, target.number, {target.team_id}, kind="merged")
     broadcast.case_changed(source.pk, source.number, {source.team_id}, kind="merged")
     return target

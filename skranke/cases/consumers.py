@@ -90,9 +90,12 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             number = int(number)
         except (TypeError, ValueError):
             return None
-        return visible_cases(self.scope["user"]).filter(number=number).values_list(
-            "pk", flat=True
-        ).first()
+        return (
+            visible_cases(self.scope["user"])
+            .filter(number=number)
+            .values_list("pk", flat=True)
+            .first()
+        )
 
     async def _set_presence(self, state: str | None) -> None:
         case_id = self.watched_case

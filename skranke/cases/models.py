@@ -82,11 +82,16 @@ class Counter(models.Model):
     name = models.CharField(max_length=50, primary_key=True)
     value = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
 
 class Case(models.Model):
     number = models.BigIntegerField(_("number"), unique=True)
     subject = models.CharField(_("subject"), max_length=300)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.NEW
+    )
     priority = models.CharField(
         _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
     )
@@ -158,14 +163,14 @@ class Case(models.Model):
     def __str__(self) -> str:
         return f"#{self.number} {self.subject}"
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
-
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 
         return reverse("cases:detail", args=[self.number])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
 
 
 class LinkKind(models.TextChoices):
@@ -184,6 +189,9 @@ class CaseLink(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["from_case", "to_case"], name="caselink_unique_pair")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.from_case_id} {self.kind} {self.to_case_id}"
 
 
 class MessageKind(models.TextChoices):
@@ -222,6 +230,9 @@ class Message(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["case", "created_at"], name="message_case_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on case {self.case_id}"
 
     @property
     def is_note(self) -> bool:
@@ -285,6 +296,9 @@ class CaseEvent(models.Model):
             models.Index(fields=["case", "created_at"], name="event_case_created"),
             models.Index(fields=["kind", "created_at"], name="event_kind_created"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on case {self.case_id}"
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:

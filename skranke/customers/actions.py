@@ -112,7 +112,9 @@ def find_or_create_customer(*, email: str = "", phone: str = "", name: str = "")
     existing = find_customer(email=email, phone=phone)
     if existing:
         # A known caller giving a new address or number: remember it.
-        add_contact_details(existing, emails=[email] if email else [], phones=[phone] if phone else [])
+        add_contact_details(
+            existing, emails=[email] if email else [], phones=[phone] if phone else []
+        )
         return existing
     return create_customer(
         name=name, emails=[email] if email else [], phones=[phone] if phone else []
@@ -134,9 +136,13 @@ def add_contact_details(
     has_email = customer.emails.exists()
     has_phone = customer.phones.exists()
     for i, address in enumerate(email_list):
-        CustomerEmail.objects.create(customer=customer, address=address, is_primary=not has_email and i == 0)
+        CustomerEmail.objects.create(
+            customer=customer, address=address, is_primary=not has_email and i == 0
+        )
     for i, number in enumerate(phone_list):
-        CustomerPhone.objects.create(customer=customer, number=number, is_primary=not has_phone and i == 0)
+        CustomerPhone.objects.create(
+            customer=customer, number=number, is_primary=not has_phone and i == 0
+        )
 
 
 @transaction.atomic

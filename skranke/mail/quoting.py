@@ -12,11 +12,17 @@ import re
 
 __all__ = ["split_reply"]
 
+# English puts the name before the verb ("Ola <ola@x.no> wrote:"); Norwegian, German and
+# others usually after it ("… kl. 10:15 skrev Ola Nordmann <ola@x.no>:").
 _ATTRIBUTION_END = re.compile(
-    r"\b(?:wrote|skrev(?: følgende)?|schrieb|kirjoitti|escribió|a écrit|ha scritto|schreef|"
-    r"napisał|skrivit)\s*:\s*$",
+    r"(?:\b(?:wrote|skrev(?: følgende)?|kirjoitti|scripsit)\s*:|"
+    r"\b(?:skrev|schrieb|escribió|a écrit|ha scritto|schreef|napisał|skrivit|kirjoitti)\b"
+    r"[^\n]{0,150}:)\s*$",
     re.IGNORECASE,
 )
+# Clients always put a time, a year or an address in the attribution; requiring one keeps
+# sentences like "Han skrev:" in the customer's own text from being cut.
+_ATTRIBUTION_DETAIL = re.compile(r"\d{1,2}[:.]\d{2}|@|\b\d{4}\b")
 # Where an attribution may start when a client wrapped it over several lines: "On …",
 # "Den …" (Norwegian), "Am …", "Le …", or a date such as "5. mar. 2024 kl. 10:15 skrev …".
 _ATTRIBUTION_START = re.compile(
@@ -66,7 +72,7 @@ def _attribution_span(lines: list[str], i: int) -> int | None:
     line = lines[i]
     if _is_quoted(line) or len(line) > _MAX_ATTRIBUTION:
         return None
-    if _ATTRIBUTION_END.search(line) and re.search(r"\d", line):
+    if _ATTRIBUTION_END.search(line) and _ATTRIBUTION_DETAIL.search(line):
         return i
     if not _ATTRIBUTION_START.match(line):
         return None
@@ -77,7 +83,7 @@ def _attribution_span(lines: list[str], i: int) -> int | None:
         joined += " " + lines[j].strip()
         if len(joined) > _MAX_ATTRIBUTION:
             return None
-        if _ATTRIBUTION_END.search(joined) and re.search(r"\d", joined):
+        if _ATTRIBUTION_END.search(joined) and _ATTRIBUTION_DETAIL.search(joined):
             return j
     return None
 

@@ -283,22 +283,21 @@ def erlang_c_metrics(
     )
 
 
-def _queue_weights(a: float, x: float) -> np.ndarray:
-    """tⱼ = Πᵢ₌₁ʲ x/(a+i) for j = 0, 1, …, as far as they matter (relative 1e-18).
+def _queue_log_weights(a: float, x: float) -> np.ndarray:
+    """log tⱼ, with tⱼ = Πᵢ₌₁ʲ x/(a+i) for j = 0, 1, …, as far as they matter (relative 1e-18).
 
     π(n+j) = π(n)·tⱼ in the Erlang A birth–death chain, with a = nμ/θ and x = λ/θ. The terms
     rise while a + j < x and then fall faster than geometrically, so the cut-off lies a few
-    standard deviations (√x) past the peak. Computed as exp of differences of log-gamma to
-    avoid both overflow and the O(j) running product.
+    standard deviations (√x) past the peak. Kept as logarithms: with patient callers and an
+    overloaded queue the peak term exceeds the largest float.
     """
     peak = max(0.0, x - a)
     length = int(peak + 12.0 * math.sqrt(x + 1.0) + 40.0)
     while True:
         j = np.arange(length, dtype=float)
         log_t = j * math.log(x) - (special.gammaln(a + j + 1.0) - special.gammaln(a + 1.0))
-        top = float(log_t.max())
-        if log_t[-1] < top - 41.5:  # e^-41.5 ≈ 1e-18
-            return np.exp(log_t)
+        if log_t[-1] < float(log_t.max()) - 41.5:  # e^-41.5 ≈ 1e-18
+            return np.asarray(log_t)
         length *= 2
 
 
@@ -311,7 +310,7 @@ def erlang_a_metrics(
     """Erlang A (M/M/n+M): callers hang up after an exponential patience time.
 
     With a = nμ/θ, x = λ/θ, the chain's states above n carry weights tⱼ (see
-    ``_queue_weights``) and S = Σ tⱼ. With B = Erlang B(n, A):
+    ``_queue_log_weights``) and S = Σ tⱼ. With B = Erlang B(n, A):
 
     * π(n) = 1 / ((1 − B)/B + S) and P(wait) = π(n)·S (arrivals see time averages);
     * P(abandon) = π(n)·(S(1 − n/A) + n/A), i.e. P(Ab | wait) = 1/(ρS) + 1 − 1/ρ;
@@ -355,18 +354,19 @@ def erlang_a_metrics(
 
     a = agents * mu / theta
     x = lam / theta
-    weights = _queue_weights(a, x)
-    s = float(weights.sum())
+    log_weights = _queue_log_weights(a, x)
+    log_s = float(special.logsumexp(log_weights))
     log_b = _log_erlang_b(agents, load)
     # (1 − B)/B in log space: for a lightly loaded centre B is ~1e-300 and 1/B would overflow.
     log_ratio = math.log1p(-math.exp(log_b)) - log_b if log_b < 0 else -math.inf
-    log_pi_n = -float(np.logaddexp(log_ratio, math.log(s)))
+    log_pi_n = -float(np.logaddexp(log_ratio, log_s))
     pi_n = math.exp(log_pi_n)
 
-    p_wait = min(1.0, pi_n * s)
-    p_abandon = min(1.0, max(0.0, pi_n * (s * (1.0 - agents / load) + agents / load)))
-    j = np.arange(weights.size, dtype=float)
-    queue_probs = pi_n * weights
+    p_wait = min(1.0, math.exp(log_pi_n + log_s))
+    # π(n)·(S(1 − n/A) + n/A), written so that S itself never has to be a float.
+    p_abandon = min(1.0, max(0.0, p_wait * (1.0 - agents / load) + pi_n * agents / load))
+    j = np.arange(log_weights.size, dtype=float)
+    queue_probs = np.exp(log_pi_n + log_weights)
     served_given_j = a / (a + j + 1.0)
 
     if target_seconds > 0:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -28,6 +28,7 @@ from ninja.utils import check_csrf
 
 from skranke.accounts.models import ApiToken, User
 from skranke.cases.actions import AttachmentTooLarge
+from skranke.lib.api import InvalidInput, error_item, validation_errors
 from skranke.lib.cursors import InvalidCursor
 
 AUTH_HELP = (
@@ -62,11 +63,6 @@ class BrowserSession(SessionAuth):
         return request.COOKIES.get(self.param_name)
 
 
-def user_of(request: HttpRequest) -> User:
-    """The authenticated agent (set by whichever auth method succeeded)."""
-    return cast(User, request.auth)  # type: ignore[attr-defined]
-
-
 def api_body_limit() -> int:
     """Largest JSON body the API accepts: one maximum-size attachment in base64 plus room for
     the rest of the message. Django's own limit (DATA_UPLOAD_MAX_MEMORY_SIZE) is sized for forms
@@ -90,7 +86,7 @@ def _api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         if length > api_body_limit():
             return api.create_response(
                 request,
-                {"detail": [_error(["body"], _too_big_message(length), "request_too_large")]},
+                {"detail": [error_item(["body"], _too_big_message(length), "request_too_large")]},
                 status=413,
             )
         if length > (settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0) and not hasattr(request, "_body"):
@@ -128,30 +124,6 @@ api = SkrankeAPI(
 )
 
 
-def _error(loc: list[str | int], msg: str, type_: str) -> dict[str, Any]:
-    return {"loc": loc, "msg": msg, "type": type_}
-
-
-def validation_errors(exc: DjangoValidationError, prefix: str = "body") -> list[dict[str, Any]]:
-    """Turn a Django ValidationError from an action into ``{"loc", "msg", "type"}`` items,
-    keeping the field names the action reported."""
-    items: list[dict[str, Any]] = []
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            loc: list[str | int] = [prefix] if field == "__all__" else [prefix, field]
-            for error in errors:
-                items.append(_error(loc, _message(error), error.code or "invalid"))
-    else:
-        for error in exc.error_list:
-            items.append(_error([prefix], _message(error), error.code or "invalid"))
-    return items
-
-
-def _message(error: DjangoValidationError) -> str:
-    message = str(error.message)
-    return message % error.params if error.params else message
-
-
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     message = exc.message if exc.message != "Unauthorized" else AUTH_HELP
@@ -172,7 +144,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         else:
             msg = f"Malformed JSON: {cause}."
         return api.create_response(
-            request, {"detail": [_error(["body"], msg, "json_invalid")]}, status=400
+            request, {"detail": [error_item(["body"], msg, "json_invalid")]}, status=400
         )
     return api.create_response(request, {"detail": exc.message}, status=exc.status_code)
 
@@ -212,14 +184,21 @@ def _action_refused(request: HttpRequest, exc: DjangoValidationError) -> HttpRes
 
 @api.exception_handler(InvalidCursor)
 def _invalid_cursor(request: HttpRequest, exc: InvalidCursor) -> HttpResponse:
-    detail = [_error(["query", "cursor"], "Invalid cursor: pass back a `next` value unchanged.", "invalid_cursor")]
+    detail = [error_item(["query", "cursor"], "Invalid cursor: pass back a `next` value unchanged.", "invalid_cursor")]
     return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(InvalidInput)
+def _invalid_reference(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": [error_item(exc.loc, exc.msg, exc.type)]}, status=422
+    )
 
 
 @api.exception_handler(RequestDataTooBig)
 def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     length = int(request.META.get("CONTENT_LENGTH") or 0)
-    detail = [_error(["body"], _too_big_message(length), "request_too_large")]
+    detail = [error_item(["body"], _too_big_message(length), "request_too_large")]
     return api.create_response(request, {"detail": detail}, status=413)
 
 

@@ -43,6 +43,7 @@ from skranke.cases.models import (
     Tag,
 )
 from skranke.customers.models import Customer
+from skranke.search import index as search_index
 
 CASE_NUMBER_START = 10000
 
@@ -155,6 +156,7 @@ def create_case(
     external_id: str = "",
     metadata: dict[str, Any] | None = None,
     message_metadata: dict[str, Any] | None = None,
+    html_is_sanitised: bool = False,
 ) -> Case:
     check_attachments(attachments)
     subject = subject.strip()[:300] or _("(no subject)")
@@ -193,9 +195,11 @@ def create_case(
             attachments=attachments,
             external_id=external_id,
             metadata=message_metadata,
+            html_is_sanitised=html_is_sanitised,
             _new_case=True,
         )
     broadcast.case_changed(case.pk, case.number, {team.pk}, kind="created")
+    search_index.case_changed(case.pk)
     return case
 
 
@@ -213,12 +217,14 @@ def add_message(
     external_id: str = "",
     new_status: str | None = None,
     metadata: dict[str, Any] | None = None,
+    html_is_sanitised: bool = False,
     _new_case: bool = False,
 ) -> Message:
     """Add a customer message, public reply or internal note.
 
     A public reply records the first response time; a customer writing to a waiting or solved
-    case brings it back to the agents' attention.
+    case brings it back to the agents' attention. ``html_is_sanitised``: email intake cleans
+    HTML with its own stricter policy (remote images held back, cid: images kept).
     """
     check_attachments(attachments)
     if not (body_text.strip() or body_html.strip() or attachments):
@@ -231,7 +237,7 @@ def add_message(
         author=actor if kind != MessageKind.CUSTOMER else None,
         customer=customer if kind == MessageKind.CUSTOMER else None,
         body_text=body_text,
-        body_html=sanitise_html(body_html),
+        body_html=body_html if html_is_sanitised else sanitise_html(body_html),
         external_id=external_id[:500],
         created_at=now,
         metadata=metadata or {},
@@ -260,7 +266,16 @@ def add_message(
         update_case(case, actor=actor, status=status)
     if not _new_case:
         broadcast.case_changed(case.pk, case.number, {case.team_id}, kind="message")
+        search_index.case_changed(case.pk)
     return message
+
+
+@transaction.atomic
+def update_case_metadata(case: Case, updates: dict[str, Any]) -> None:
+    """Merge channel details (e.g. the people CC'd on an email case) into ``Case.metadata``."""
+    case.refresh_from_db(fields=["metadata"])
+    case.metadata = {**case.metadata, **updates}
+    case.save(update_fields=["metadata"])
 
 
 _SIMPLE_FIELDS = {
@@ -323,6 +338,8 @@ def update_case(case: Case, *, actor: User | None = None, **changes: Any) -> lis
         case.updated_at = now
         case.save()
         broadcast.case_changed(case.pk, case.number, {old_team_id, case.team_id}, kind="updated")
+        if "subject" in changes:
+            search_index.case_changed(case.pk)
     return events
 
 
@@ -413,6 +430,8 @@ def merge_cases(source: Case, target: Case, *, actor: User | None = None) -> Cas
     )
     broadcast.case_changed(target.pk, target.number, {target.team_id}, kind="merged")
     broadcast.case_changed(source.pk, source.number, {source.team_id}, kind="merged")
+    search_index.case_changed(source.pk)
+    search_index.case_changed(target.pk)
     return target
 
 

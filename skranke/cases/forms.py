@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from skranke.accounts.models import Team, User
 from skranke.cases.actions import NewAttachment
 from skranke.cases.models import CaseType, Category, Channel, MessageKind, Priority, Status
-from skranke.cases.queues import VISIBLE_SORTS, SORTS
+from skranke.cases.queues import SORTS, VISIBLE_SORTS
 from skranke.lib.validators import normalise_email, normalise_phone
 
 
@@ -116,7 +116,7 @@ class ReplyForm(forms.Form):
         label=_("Kind"),
     )
     body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 5}), required=False, label=_("Message"), max_length=100_000
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, label=_("Message"), max_length=100_000
     )
     attachments = MultipleFileField(required=False, label=_("Attachments"))
     status = forms.ChoiceField(required=False, label=_("Then set status"))

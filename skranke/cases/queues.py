@@ -14,7 +14,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case as When_, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case as When_
+from django.db.models import IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _

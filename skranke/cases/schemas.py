@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.urls import reverse
 from ninja import Field, Schema
-from pydantic import AwareDatetime, Base64Bytes, ConfigDict, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    ConfigDict,
+    PlainValidator,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from skranke.cases.models import CaseType, Channel, MessageKind, Priority, Status
@@ -117,9 +126,7 @@ class CaseOut(Schema):
     message_count: int
     merged_into: int | None = Field(description="Number of the case this one was merged into.")
     url: str = Field(description="The case page in the agent workspace.")
-    messages: list[MessageOut] | None = Field(
-        None, description="Only with ?include=messages."
-    )
+    messages: list[MessageOut] | None = Field(None, description="Only with ?include=messages.")
 
     @staticmethod
     def resolve_tags(obj: Any) -> list[str]:
@@ -216,10 +223,29 @@ class CaseInclude(Schema):
         return "messages" in {p.strip() for p in self.include.split(",")}
 
 
+def decode_base64(value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "Input should be a base64 string")
+    try:
+        # validate=True: refuse stray characters instead of silently dropping them.
+        return base64.b64decode("".join(value.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise PydanticCustomError(
+            "base64_decode", "Not valid base64 (RFC 4648, standard alphabet, padded)."
+        ) from None
+
+
+Base64Content = Annotated[
+    bytes,
+    PlainValidator(decode_base64),
+    WithJsonSchema({"type": "string", "format": "base64"}),
+]
+
+
 class AttachmentIn(Input):
     filename: str = Field(min_length=1, max_length=255)
     content_type: str = Field("application/octet-stream", max_length=150)
-    content_base64: Base64Bytes = Field(description="The file's bytes, base64-encoded.")
+    content_base64: Base64Content = Field(description="The file's bytes, base64-encoded.")
 
 
 class CustomerRef(Input):

@@ -57,6 +57,7 @@ def _queue_context(request: HttpRequest, slug: str) -> dict[str, Any]:
     base = reverse("cases:queue_named", args=[queue.slug])
     return {
         "queue": queue,
+        "active_queue": queue.slug,
         "form": form,
         "page": page,
         "sort_key": sort_key,
@@ -177,7 +178,11 @@ def detail(request: HttpRequest, number: int) -> HttpResponse:
 @require_GET
 def timeline_partial(request: HttpRequest, number: int) -> HttpResponse:
     case = access_case(request.user, number)  # type: ignore[arg-type]
-    return render(request, "cases/detail.html#timeline", {"case": case, "entries": timeline(case)})
+    # The header (status, assignee) comes along out of band; forms with unsaved input don't.
+    context = {"case": case, "entries": timeline(case)}
+    html = render(request, "cases/detail.html#timeline", context).content.decode()
+    html += render(request, "cases/detail.html#case_header", {**context, "oob": True}).content.decode()
+    return HttpResponse(html)
 
 
 def properties(request: HttpRequest, number: int) -> HttpResponse:
@@ -218,7 +223,7 @@ def reply(request: HttpRequest, number: int) -> HttpResponse:
     if form.errors:
         return _rerender(request, case, "reply_form", reply_form=form)
     sent = _("Note added.") if form.cleaned_data["kind"] == MessageKind.NOTE else _("Reply sent.")
-    return _after_write(request, case, sent)
+    return _after_write(request, case, sent, parts=(*_REFRESHED_PARTS, "reply_form"))
 
 
 @require_POST
@@ -299,21 +304,30 @@ def _rerender(request: HttpRequest, case: Case, partial: str, **forms: Any) -> H
     """Invalid input: show the form again with its errors; nothing was written."""
     context = _case_context(request, case, **forms)
     if request.htmx:  # type: ignore[attr-defined]
+        # The case page's forms swap nothing themselves; every fragment comes back out of band.
+        context["oob"] = True
         return render(request, f"cases/detail.html#{partial}", context)
     return render(request, "cases/detail.html", context, status=400)
 
 
-def _after_write(request: HttpRequest, case: Case, note: str) -> HttpResponse:
+_REFRESHED_PARTS = ("case_header", "timeline", "properties", "merge_form")
+
+
+def _render_parts(request: HttpRequest, context: dict[str, Any], parts: tuple[str, ...]) -> HttpResponse:
+    html = "".join(
+        render(request, f"cases/detail.html#{name}", context).content.decode() for name in parts
+    )
+    return HttpResponse(html)
+
+
+def _after_write(
+    request: HttpRequest, case: Case, note: str, *, parts: tuple[str, ...] = _REFRESHED_PARTS
+) -> HttpResponse:
     if request.htmx:  # type: ignore[attr-defined]
         case = access_case(request.user, case.number)  # type: ignore[arg-type]
         context = _case_context(request, case)
         context.update(oob=True, flash=note)
-        # Fresh reply form in place, plus the timeline, properties and header out of band.
-        html = "".join(
-            render(request, f"cases/detail.html#{name}", context).content.decode()
-            for name in ("reply_form", "timeline", "properties", "case_header")
-        )
-        return HttpResponse(html)
+        return _render_parts(request, context, parts)
     messages.success(request, note)
     return redirect(case.get_absolute_url())
 
@@ -342,7 +356,13 @@ def new_case(request: HttpRequest) -> HttpResponse:
         status = 200 if request.htmx else 400  # type: ignore[attr-defined]
     else:
         first_team = user.teams.first()  # type: ignore[union-attr]
-        form = NewCaseForm(initial={"team": first_team.pk if first_team else None})
+        preset = request.GET.get("customer", "")
+        form = NewCaseForm(
+            initial={
+                "team": first_team.pk if first_team else None,
+                "customer_id": int(preset) if preset.isdigit() else None,
+            }
+        )
         status = 200
     picked = _picked_customer(request, form)
     return render(request, "cases/new.html", {"form": form, "picked": picked}, status=status)

@@ -19,9 +19,10 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.operation import Operation
 from ninja.security import HttpBearer
 from ninja.security.session import SessionAuth
 from ninja.utils import check_csrf
@@ -35,6 +36,10 @@ AUTH_HELP = (
     "Authentication required: send 'Authorization: Bearer <token>' "
     "(create a token with `skranke token create EMAIL`) or use a logged-in browser session."
 )
+
+
+# What handlers call their schema parameters; never a field name in the API.
+SCHEMA_PARAMETER_NAMES = frozenset({"payload", "filters", "page", "options"})
 
 
 class BearerToken(HttpBearer):
@@ -72,6 +77,11 @@ def api_body_limit() -> int:
 
 
 class SkrankeAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        # Every operation has a url_name (case_list, customer_merge…); client generators
+        # turn operation ids into method names, so keep them short and stable.
+        return getattr(operation, "url_name", None) or super().get_openapi_operation_id(operation)
+
     def _get_urls(self) -> list[URLResolver | URLPattern]:
         urls = super()._get_urls()
         for pattern in urls:
@@ -121,6 +131,9 @@ api = SkrankeAPI(
         "see docs/api.md for pagination and error shapes."
     ),
     auth=[BearerToken(), BrowserSession()],
+    # Swagger UI from ninja's bundled static files (ninja is in INSTALLED_APPS), and no call to
+    # the online spec validator: the docs page loads nothing from outside Skranke.
+    docs=Swagger(settings={"validatorUrl": None}),
 )
 
 
@@ -163,6 +176,12 @@ def _invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpRespo
     items = []
     for error in exc.errors:
         item = {k: error[k] for k in ("loc", "msg", "type") if k in error}
+        loc = list(item.get("loc", []))
+        if len(loc) >= 2 and loc[1] in SCHEMA_PARAMETER_NAMES:
+            # ninja sometimes reports the handler's parameter name (``payload``, ``filters``)
+            # after the source; clients only know the body and the query string.
+            del loc[1]
+        item["loc"] = loc
         if "ctx" in error:
             item["ctx"] = error["ctx"]
         items.append(item)
@@ -184,7 +203,13 @@ def _action_refused(request: HttpRequest, exc: DjangoValidationError) -> HttpRes
 
 @api.exception_handler(InvalidCursor)
 def _invalid_cursor(request: HttpRequest, exc: InvalidCursor) -> HttpResponse:
-    detail = [error_item(["query", "cursor"], "Invalid cursor: pass back a `next` value unchanged.", "invalid_cursor")]
+    detail = [
+        error_item(
+            ["query", "cursor"],
+            "Invalid cursor: pass back a `next` value unchanged.",
+            "invalid_cursor",
+        )
+    ]
     return api.create_response(request, {"detail": detail}, status=422)
 
 

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Only for its bundled Swagger UI assets, so /api/v1/docs needs no CDN.
+    "ninja",
     "channels",
     "django_htmx",
     "django_tasks_db",
@@ -64,6 +66,7 @@ INSTALLED_APPS = [
     "skranke.cases",
     "skranke.mail",
     "skranke.workforce",
+    "skranke.search",
 ]
 
 MIDDLEWARE = [
@@ -171,6 +174,7 @@ USE_TZ = True
 # --- Static and media -------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("SKRANKE_MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
@@ -186,6 +190,15 @@ SKRANKE_MAX_ATTACHMENT_BYTES = int(os.environ.get("SKRANKE_MAX_ATTACHMENT_BYTES"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SKRANKE_QUEUE_PAGE_SIZE = 50
+# Email intake (docs/email.md): a larger message still makes a case, with a note of what was
+# refused; more than SKRANKE_MAIL_LOOP_LIMIT mails an hour from one sender are held, not cased.
+SKRANKE_MAIL_MAX_MESSAGE_BYTES = int(
+    os.environ.get("SKRANKE_MAIL_MAX_MESSAGE_BYTES", 50 * 1024 * 1024)
+)
+SKRANKE_MAIL_MAX_ATTACHMENT_BYTES = int(
+    os.environ.get("SKRANKE_MAIL_MAX_ATTACHMENT_BYTES", SKRANKE_MAX_ATTACHMENT_BYTES)
+)
+SKRANKE_MAIL_LOOP_LIMIT = int(os.environ.get("SKRANKE_MAIL_LOOP_LIMIT", 30))
 
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from skranke.customers.models import Customer, CustomerEmail, CustomerPhone, Organisation
 from skranke.lib.validators import normalise_email, normalise_org_number, normalise_phone
+from skranke.search import index as search_index
 
 
 def find_customer(*, email: str = "", phone: str = "") -> Customer | None:
@@ -83,6 +84,7 @@ def create_customer(
         CustomerPhone(customer=customer, number=n, is_primary=i == 0)
         for i, n in enumerate(phone_list)
     )
+    search_index.customer_changed(customer.pk)
     return customer
 
 
@@ -143,6 +145,7 @@ def add_contact_details(
         CustomerPhone.objects.create(
             customer=customer, number=number, is_primary=not has_phone and i == 0
         )
+    search_index.customer_changed(customer.pk)
 
 
 @transaction.atomic
@@ -175,6 +178,7 @@ def update_customer(
             CustomerPhone.objects.update_or_create(
                 number=number, defaults={"customer": customer, "is_primary": i == 0}
             )
+    search_index.customer_changed(customer.pk)
     return customer
 
 
@@ -185,6 +189,11 @@ def merge_customers(source: Customer, target: Customer, *, actor: Any = None) ->
 
     if source.pk == target.pk:
         raise ValidationError("A customer cannot be merged into itself.")
+    for customer in (source, target):
+        if customer.merged_into_id:
+            raise ValidationError(
+                f"Customer {customer.pk} is already merged into customer {customer.merged_into_id}."
+            )
     CustomerEmail.objects.filter(customer=source).update(customer=target, is_primary=False)
     CustomerPhone.objects.filter(customer=source).update(customer=target, is_primary=False)
     move_cases_to_customer(source, target, actor=actor)
@@ -198,6 +207,8 @@ def merge_customers(source: Customer, target: Customer, *, actor: Any = None) ->
     target.save()
     source.merged_into = target
     source.save(update_fields=["merged_into"])
+    search_index.customer_changed(source.pk)
+    search_index.customer_changed(target.pk)
     return target
 
 
@@ -217,4 +228,14 @@ def update_organisation(organisation: Organisation, **fields: Any) -> Organisati
         setattr(organisation, key, value)
     organisation.full_clean()
     organisation.save()
+    search_index.organisation_changed(organisation.pk)
     return organisation
+
+
+@transaction.atomic
+def mark_email_undeliverable(address: str, *, undeliverable: bool = True) -> bool:
+    """Flag (or clear) an address that bounced permanently; True if a known address changed."""
+    changed = CustomerEmail.objects.filter(
+        address=normalise_email(address), undeliverable=not undeliverable
+    ).update(undeliverable=undeliverable)
+    return changed > 0

@@ -10,13 +10,39 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 PRODUCTS_NB = (
-    "vaskemaskinen", "kaffemaskinen", "støvsugeren", "mobilen", "nettbrettet", "routeren",
-    "høretelefonene", "sykkelen", "vinterjakken", "sofaen", "kjøleskapet", "TV-en",
-    "mikrobølgeovnen", "printeren", "smartklokken", "barnevognen", "løpeskoene",
+    "vaskemaskinen",
+    "kaffemaskinen",
+    "støvsugeren",
+    "mobilen",
+    "nettbrettet",
+    "routeren",
+    "høretelefonene",
+    "sykkelen",
+    "vinterjakken",
+    "sofaen",
+    "kjøleskapet",
+    "TV-en",
+    "mikrobølgeovnen",
+    "printeren",
+    "smartklokken",
+    "barnevognen",
+    "løpeskoene",
 )
 PRODUCTS_EN = (
-    "washing machine", "coffee machine", "vacuum cleaner", "phone", "tablet", "router",
-    "headphones", "bicycle", "winter jacket", "sofa", "fridge", "TV", "printer", "smartwatch",
+    "washing machine",
+    "coffee machine",
+    "vacuum cleaner",
+    "phone",
+    "tablet",
+    "router",
+    "headphones",
+    "bicycle",
+    "winter jacket",
+    "sofa",
+    "fridge",
+    "TV",
+    "printer",
+    "smartwatch",
 )
 
 
@@ -51,11 +77,21 @@ TOPICS = (
         tags=("purring", "kreditnota", "avbetaling", "efaktura", "inkasso", "b2b"),
         weight=16,
         subjects_nb=(
-            "Spørsmål om faktura {invoice}", "Feil beløp på fakturaen", "Purring på faktura jeg har betalt",
-            "Har betalt to ganger", "Ønsker eFaktura", "Kan jeg dele opp betalingen?",
-            "Faktura {invoice} – forfallsdato", "Gebyr på fakturaen?", "Mangler kreditnota",
+            "Spørsmål om faktura {invoice}",
+            "Feil beløp på fakturaen",
+            "Purring på faktura jeg har betalt",
+            "Har betalt to ganger",
+            "Ønsker eFaktura",
+            "Kan jeg dele opp betalingen?",
+            "Faktura {invoice} – forfallsdato",
+            "Gebyr på fakturaen?",
+            "Mangler kreditnota",
         ),
-        subjects_en=("Question about invoice {invoice}", "Charged twice", "Wrong amount on my invoice"),
+        subjects_en=(
+            "Question about invoice {invoice}",
+            "Charged twice",
+            "Wrong amount on my invoice",
+        ),
         openings_nb=(
             "Jeg har fått faktura {invoice} på {amount} kr, men det stemmer ikke med ordren min ({order}). Kan dere se på det?",
             "Jeg fikk en purring i dag, men fakturaen ble betalt {date}. Jeg har kvittering fra nettbanken.",
@@ -91,11 +127,20 @@ TOPICS = (
         tags=("pakke-borte", "forsinket", "hentested", "posten", "hjemlevering"),
         weight=18,
         subjects_nb=(
-            "Hvor er pakken min?", "Ordre {order} har ikke kommet", "Feil hentested",
-            "Pakken er levert, men jeg har ikke fått den", "Når kommer bestillingen?",
-            "Sporingsnummer {tracking} virker ikke", "Endre leveringsadresse", "Forsinket levering",
+            "Hvor er pakken min?",
+            "Ordre {order} har ikke kommet",
+            "Feil hentested",
+            "Pakken er levert, men jeg har ikke fått den",
+            "Når kommer bestillingen?",
+            "Sporingsnummer {tracking} virker ikke",
+            "Endre leveringsadresse",
+            "Forsinket levering",
         ),
-        subjects_en=("Where is my parcel?", "Order {order} has not arrived", "Change delivery address"),
+        subjects_en=(
+            "Where is my parcel?",
+            "Order {order} has not arrived",
+            "Change delivery address",
+        ),
         openings_nb=(
             "Jeg bestilte for over en uke siden (ordre {order}), men har fortsatt ikke fått noe. Sporingen har stått stille siden {date}.",
             "Sporingen sier at pakken er levert, men den er ikke i postkassen og ikke hos naboene.",
@@ -129,8 +174,12 @@ TOPICS = (
         tags=("angrerett", "returlapp", "refusjon", "bytte"),
         weight=12,
         subjects_nb=(
-            "Retur av ordre {order}", "Angrerett", "Returlapp", "Bytte til annen størrelse",
-            "Når får jeg pengene tilbake?", "Vil returnere {product}",
+            "Retur av ordre {order}",
+            "Angrerett",
+            "Returlapp",
+            "Bytte til annen størrelse",
+            "Når får jeg pengene tilbake?",
+            "Vil returnere {product}",
         ),
         subjects_en=("Return of order {order}", "How do I return an item?", "Refund status"),
         openings_nb=(
@@ -161,8 +210,12 @@ TOPICS = (
         tags=("garanti", "skadet-vare", "feil-vare", "reklamasjonsfrist", "sint-kunde"),
         weight=9,
         subjects_nb=(
-            "Reklamasjon på {product}", "{product} er ødelagt", "Fikk skadet vare",
-            "Feil vare levert", "Reklamasjon – ordre {order}", "Produktet sluttet å virke",
+            "Reklamasjon på {product}",
+            "{product} er ødelagt",
+            "Fikk skadet vare",
+            "Feil vare levert",
+            "Reklamasjon – ordre {order}",
+            "Produktet sluttet å virke",
         ),
         subjects_en=("Warranty claim: {product}", "Item arrived damaged", "Wrong item delivered"),
         openings_nb=(
@@ -197,11 +250,19 @@ TOPICS = (
         tags=("app", "nettbutikk", "betaling", "feilmelding", "ios", "android"),
         weight=13,
         subjects_nb=(
-            "Appen krasjer", "Får feilmelding ved betaling", "Nettbutikken laster ikke",
-            "Vipps-betaling feiler", "Kan ikke legge varer i handlekurven", "Feil i appen etter oppdatering",
+            "Appen krasjer",
+            "Får feilmelding ved betaling",
+            "Nettbutikken laster ikke",
+            "Vipps-betaling feiler",
+            "Kan ikke legge varer i handlekurven",
+            "Feil i appen etter oppdatering",
             "{product} kobler seg ikke til wifi",
         ),
-        subjects_en=("App crashes on start", "Payment error at checkout", "Cannot add items to basket"),
+        subjects_en=(
+            "App crashes on start",
+            "Payment error at checkout",
+            "Cannot add items to basket",
+        ),
         openings_nb=(
             "Appen krasjer hver gang jeg åpner den etter siste oppdatering. Jeg bruker iPhone.",
             "Jeg får feilmeldingen «Noe gikk galt» når jeg skal betale med Vipps.",
@@ -234,8 +295,13 @@ TOPICS = (
         tags=("passord", "bankid", "2fa", "sperret-konto", "personvern"),
         weight=9,
         subjects_nb=(
-            "Får ikke logget inn", "Glemt passord", "Kontoen er sperret", "Endre e-postadresse",
-            "Slette kontoen min", "Innlogging med BankID virker ikke", "Får ikke SMS-kode",
+            "Får ikke logget inn",
+            "Glemt passord",
+            "Kontoen er sperret",
+            "Endre e-postadresse",
+            "Slette kontoen min",
+            "Innlogging med BankID virker ikke",
+            "Får ikke SMS-kode",
         ),
         subjects_en=("Cannot log in", "Forgot my password", "Please delete my account"),
         openings_nb=(
@@ -257,7 +323,10 @@ TOPICS = (
             "Your account is unlocked. You can now log in and choose a new password.",
             "We have deleted your account. Records we must keep under the Bookkeeping Act will be erased when the retention period ends.",
         ),
-        notes=("Bekreftet identitet med BankID før opplåsing.", "Innsynsbegjæring — frist 30 dager."),
+        notes=(
+            "Bekreftet identitet med BankID før opplåsing.",
+            "Innsynsbegjæring — frist 30 dager.",
+        ),
     ),
     Topic(
         name="Produktinformasjon",
@@ -266,8 +335,12 @@ TOPICS = (
         tags=("lagerstatus", "størrelse", "kompatibilitet", "b2b"),
         weight=11,
         subjects_nb=(
-            "Spørsmål om {product}", "Har dere denne på lager?", "Passer denne til min modell?",
-            "Når kommer varen inn igjen?", "Storkundeavtale for bedrifter?", "Garanti på {product}",
+            "Spørsmål om {product}",
+            "Har dere denne på lager?",
+            "Passer denne til min modell?",
+            "Når kommer varen inn igjen?",
+            "Storkundeavtale for bedrifter?",
+            "Garanti på {product}",
         ),
         subjects_en=("Question about the {product}", "Is this in stock?", "Business discount?"),
         openings_nb=(
@@ -298,8 +371,11 @@ TOPICS = (
         tags=("ros", "forslag", "kundeopplevelse", "sint-kunde"),
         weight=6,
         subjects_nb=(
-            "Ros til kundeservice", "Forslag til nettbutikken", "Dårlig opplevelse i butikken",
-            "Tilbakemelding på appen", "Takk for god hjelp!",
+            "Ros til kundeservice",
+            "Forslag til nettbutikken",
+            "Dårlig opplevelse i butikken",
+            "Tilbakemelding på appen",
+            "Takk for god hjelp!",
         ),
         subjects_en=("Great service", "Suggestion for the website", "Disappointing experience"),
         openings_nb=(
@@ -329,8 +405,11 @@ TOPICS = (
         tags=("endre-ordre", "kansellering", "gavekort", "rabattkode"),
         weight=6,
         subjects_nb=(
-            "Endre bestilling {order}", "Kansellere ordre", "Rabattkoden virker ikke",
-            "Gavekort", "Mangler ordrebekreftelse",
+            "Endre bestilling {order}",
+            "Kansellere ordre",
+            "Rabattkoden virker ikke",
+            "Gavekort",
+            "Mangler ordrebekreftelse",
         ),
         subjects_en=("Cancel my order", "Discount code not working"),
         openings_nb=(
@@ -339,7 +418,10 @@ TOPICS = (
             "Rabattkoden fra nyhetsbrevet blir ikke godtatt i kassen.",
             "Jeg har ikke fått ordrebekreftelse, men pengene er trukket.",
         ),
-        openings_en=("Please cancel order {order}.", "The discount code from your newsletter is not accepted."),
+        openings_en=(
+            "Please cancel order {order}.",
+            "The discount code from your newsletter is not accepted.",
+        ),
         replies_nb=(
             "Ordren er endret, og du får ny ordrebekreftelse på e-post.",
             "Ordren er kansellert, og {amount} kr refunderes innen 3–5 virkedager.",
@@ -369,7 +451,11 @@ CUSTOMER_FOLLOW_UPS_EN = (
     "Attached are the receipt and the photos you asked for.",
     "When can I expect to hear from you?",
 )
-CUSTOMER_THANKS_NB = ("Tusen takk, da er alt i orden!", "Flott, takk for hjelpen.", "Supert, det fungerer nå.")
+CUSTOMER_THANKS_NB = (
+    "Tusen takk, da er alt i orden!",
+    "Flott, takk for hjelpen.",
+    "Supert, det fungerer nå.",
+)
 CUSTOMER_THANKS_EN = ("Thank you, that solved it!", "Great, thanks for your help.")
 
 FOLLOW_UP_REPLIES_NB = (
@@ -389,10 +475,10 @@ GENERIC_NOTES = (
     "Venter på svar fra lageret.",
 )
 PHONE_NOTES_NB = (
-    "Kunden ringte: {opening}",
-    "Telefon: {opening} Lovet å komme tilbake på e-post.",
+    "Kunden ringte: «{opening}»",
+    "Telefon fra {name}: «{opening}» Lovet å komme tilbake på e-post.",
 )
-WALK_IN_NOTES_NB = ("Kunden var innom butikken: {opening}",)
+WALK_IN_NOTES_NB = ("{name} var innom butikken: «{opening}»",)
 NO_ANSWER_NOTE = "Ikke hørt fra kunden etter oppfølging — løser saken."
 HAND_OVER_NOTE = "Sender videre til {team}, dette må de se på."
 ON_HOLD_NOTE = "Venter på svar fra leverandøren, setter saken på vent."

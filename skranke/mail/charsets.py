@@ -20,7 +20,7 @@ from functools import lru_cache
 try:  # Optional: only consulted for long text that is neither UTF-8 nor plausibly Western.
     from charset_normalizer import from_bytes as _detect
 except ImportError:  # pragma: no cover - the dependency is declared, but never crash mail intake
-    _detect = None
+    _detect = None  # type: ignore[assignment]
 
 __all__ = [
     "DecodedText",
@@ -32,7 +32,7 @@ __all__ = [
 
 # Labels that in practice mean "Windows-1252": the WHATWG encoding standard treats them so, and
 # Outlook on Windows sends cp1252 bytes (0x80-0x9f: €, “ ”, –) under an ISO-8859-1 label.
-_WESTERN_LABELS = frozenset({"ascii", "latin_1", "cp1252", "iso8859_15"})
+_WESTERN_LABELS = frozenset({"ascii", "iso8859_1", "cp1252", "iso8859_15"})
 
 # Codecs that decode bytes to text but are not charsets; a hostile label must not reach them.
 _NOT_CHARSETS = frozenset(
@@ -99,9 +99,10 @@ def lookup_codec(label: str | None) -> str | None:
         codec = codecs.lookup(name)
     except (LookupError, ValueError):
         return None
-    if not getattr(codec, "_is_text_encoding", True) or codec.name in _NOT_CHARSETS:
+    canonical = codec.name.replace("-", "_")
+    if not getattr(codec, "_is_text_encoding", True) or canonical in _NOT_CHARSETS:
         return None
-    return codec.name.replace("-", "_")
+    return canonical
 
 
 def _decode_western(data: bytes) -> str:
@@ -149,7 +150,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> DecodedText:
     if data.isascii():
         # Even "ascii" may be UTF-7 or ISO-2022-JP, which are 7-bit encodings.
         codec = lookup_codec(declared)
-        if codec in (None, "ascii", "utf_8", "latin_1", "cp1252", "iso8859_15"):
+        if codec is None or codec == "utf_8" or codec in _WESTERN_LABELS:
             if _ESC_ISO2022.search(data):
                 text, used = _guess(data)
                 return DecodedText(text, used, f"undeclared {used} escape sequences")
@@ -165,6 +166,8 @@ def decode_bytes(data: bytes, declared: str | None = None) -> DecodedText:
         # are vanishingly unlikely in real cp1252 text, so trust the bytes over the label.
         if not data.isascii() and _looks_like_utf8(data):
             return DecodedText(data.decode("utf-8"), "utf_8", f"labelled {declared}, was utf-8")
+        if codec == "iso8859_15":
+            return DecodedText(data.decode("iso8859_15"), codec)  # € is 0xA4 here, not 0x80
         return DecodedText(_decode_western(data), "cp1252")
     try:
         return DecodedText(data.decode(codec), codec)
@@ -210,12 +213,14 @@ _WS_BETWEEN_WORDS = re.compile(r"(\?=)[ \t\r\n]+(?==\?)")
 def _word_bytes(encoding: str, payload: str) -> bytes:
     if encoding in "bB":
         cleaned = re.sub(r"[^A-Za-z0-9+/]", "", payload)
-        cleaned += "=" * (-len(cleaned) % 4)
+        if len(cleaned) % 4 == 1:
+            cleaned = cleaned[:-1]  # a lone trailing sextet carries no whole byte
         try:
-            return base64.b64decode(cleaned)
+            return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4))
         except (binascii.Error, ValueError):
-            return base64.b64decode(cleaned[: len(cleaned) - len(cleaned) % 4] or b"")
-    raw = payload.replace("_", " ").encode("ascii", "surrogateescape")
+            return b""
+    # The payload may already hold decoded raw 8-bit text; keep it rather than fail.
+    raw = payload.replace("_", " ").encode("utf-8", "replace")
     try:
         return binascii.a2b_qp(raw)
     except (binascii.Error, ValueError):

@@ -162,7 +162,7 @@ class _RawPolicy(Compat32):
     want the raw bytes so ``charsets`` can detect what they really are.
     """
 
-    def header_fetch_parse(self, name: str, value: str) -> str:  # type: ignore[override]
+    def header_fetch_parse(self, name: str, value: str) -> str:
         return value
 
 
@@ -383,6 +383,16 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _raw_payload(part: Message) -> Any:
+    """The undecoded payload: a str, or a list of sub-messages for multiparts and message/*."""
+    try:
+        return part.get_payload()
+    except Exception:
+        # get_payload() decodes 8-bit text with the part's charset parameter, and raises when
+        # that parameter itself holds raw 8-bit bytes.
+        return getattr(part, "_payload", None)
+
+
 def _payload_bytes(part: Message) -> bytes:
     try:
         payload = part.get_payload(decode=True)
@@ -390,7 +400,7 @@ def _payload_bytes(part: Message) -> bytes:
         payload = None
     if isinstance(payload, bytes):
         return payload
-    raw = part.get_payload()
+    raw = _raw_payload(part)
     if isinstance(raw, str):
         return raw.encode("utf-8", "surrogateescape")
     return b""
@@ -516,7 +526,7 @@ class _Collector:
 
     def refuse_oversize_encoded(self, part: Message, name: str | None, content_type: str) -> bool:
         """Refuse a part from its encoded length, before spending time decoding it."""
-        payload = part.get_payload()
+        payload = _raw_payload(part)
         if not isinstance(payload, str):
             return False
         encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
@@ -552,11 +562,13 @@ class _Collector:
             content_type = part.get_content_type()
         except Exception:
             content_type = "text/plain"
-        if part.is_multipart():
+        # compat32 stores message/rfc822 and message/delivery-status payloads as lists of
+        # Message objects, so is_multipart() is true for them; they are leaves to us.
+        if part.is_multipart() and not content_type.startswith("message/"):
             if depth >= _MAX_DEPTH:
                 self.warn("MIME structure nested too deep; inner parts were ignored")
                 return
-            payload = part.get_payload()
+            payload = _raw_payload(part)
             if content_type == "multipart/alternative" and isinstance(payload, list):
                 self.walk_alternative(payload, depth + 1)
                 return
@@ -592,6 +604,9 @@ class _Collector:
             part, "name", "content-type"
         )
         disposition = (part.get("content-disposition") or "").split(";", 1)[0].strip().lower()
+        if content_type.startswith("multipart/"):
+            # A multipart without a usable boundary: its body is all we have, so show it.
+            content_type = "text/plain"
         if content_type in ("text/plain", "text/html") and not _is_attachment(part):
             self.add_text(part, content_type)
             return
@@ -609,7 +624,7 @@ class _Collector:
         if self.refuse_oversize_encoded(part, filename, content_type):
             return
         if content_type == "message/rfc822" or (
-            content_type == "message/global" and isinstance(part.get_payload(), list)
+            content_type == "message/global" and isinstance(_raw_payload(part), list)
         ):
             self.add_embedded_message(part, filename)
             return
@@ -667,7 +682,7 @@ class _Collector:
         return _UU_BEGIN.sub(replace, text)
 
     def add_embedded_message(self, part: Message, filename: str | None) -> None:
-        payload = part.get_payload()
+        payload = _raw_payload(part)
         inner: Message | None = None
         if isinstance(payload, list) and payload and isinstance(payload[0], Message):
             inner = payload[0]
@@ -729,7 +744,7 @@ def _is_attachment(part: Message) -> bool:
 
 
 def _delivery_status_text(part: Message) -> str:
-    payload = part.get_payload()
+    payload = _raw_payload(part)
     if isinstance(payload, list):
         # compat32 parses each field group of a delivery-status body into its own Message.
         blocks = []

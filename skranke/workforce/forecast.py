@@ -109,8 +109,7 @@ def _local_naive(moment: datetime, timezone: ZoneInfo | None) -> datetime:
         return moment
     if timezone is None:
         raise WorkforceInputError(
-            "The timestamps carry a time zone; say which local time to count in "
-            "(e.g. Europe/Oslo)."
+            "The timestamps carry a time zone; say which local time to count in (e.g. Europe/Oslo)."
         )
     return moment.astimezone(timezone).replace(tzinfo=None)
 
@@ -144,11 +143,7 @@ def arrivals_per_interval(
     if start is None and end is None and not counts:
         return []
     first = _floor(_local_naive(start, timezone), interval_minutes) if start else min(counts)
-    last = (
-        _local_naive(end, timezone)
-        if end
-        else max(counts) + timedelta(minutes=interval_minutes)
-    )
+    last = _local_naive(end, timezone) if end else max(counts) + timedelta(minutes=interval_minutes)
     step = timedelta(minutes=interval_minutes)
     rows = []
     moment = first
@@ -378,7 +373,7 @@ def intraday_forecast(
     A day whose weekday has no profile (e.g. always closed) must forecast zero; anything else
     would lose volume silently, so it is an error.
     """
-    rows = []
+    rows: list[tuple[datetime, float]] = []
     step = timedelta(minutes=interval_minutes)
     for day in sorted(daily):
         total = daily[day]

@@ -7,7 +7,7 @@ question "how many people do I need?" for each channel and interval.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from skranke.workforce.erlang import (
@@ -149,14 +149,13 @@ def scheduled_heads(agents: int, shrinkage: float | Shrinkage) -> int:
     return _ceil(agents / (1.0 - total))
 
 
-def required_agents(
-    call_load: CallLoad, target: StaffingTarget
-) -> tuple[int, QueueMetrics]:
+def required_agents(call_load: CallLoad, target: StaffingTarget) -> tuple[int, QueueMetrics]:
     """Smallest number of agents meeting every limit in ``target``, with its metrics.
 
     Every metric improves as agents are added (service level up; ASA, abandonment and
-    occupancy down), so the answer is found by doubling then bisecting: about 2·log₂(n)
-    model evaluations instead of n. With Erlang A the answer may lie below the offered load.
+    occupancy down), so the answer is found by galloping from a first guess and bisecting:
+    a few model evaluations instead of n. With Erlang A the answer may lie below the offered
+    load.
     """
     if call_load.load == 0:
         return 0, queue_metrics(0, call_load, target.target_seconds, target.basis)
@@ -179,18 +178,39 @@ def required_agents(
         metrics = queue_metrics(agents, call_load, target.target_seconds, target.basis)
         return metrics if target.is_met_by(metrics) else None
 
-    low = 0  # known to fail (0 agents answer nobody)
-    high = max(1, _ceil(call_load.load))
-    found = meets(high)
-    while found is None:
-        low = high
-        high *= 2
-        if high > _MAX_AGENTS:
-            raise TargetUnreachableError(
-                f"No staffing up to {_MAX_AGENTS:,} agents meets the target; check the "
-                "targets and the traffic figures."
-            )
-        found = meets(high)
+    guess = max(1, _ceil(call_load.load))
+    if call_load.patience_seconds is not None:
+        # Erlang C costs microseconds and usually lands within an agent or two of the
+        # Erlang A answer, so the expensive model is evaluated only a handful of times.
+        patient = CallLoad(call_load.arrivals, call_load.interval_seconds, call_load.aht_seconds)
+        try:
+            guess = max(1, required_agents(patient, replace(target, max_abandon=None))[0])
+        except TargetUnreachableError:
+            pass
+    return _smallest_from_guess(meets, guess)
+
+
+def _smallest_from_guess(
+    meets: Callable[[int], QueueMetrics | None], guess: int
+) -> tuple[int, QueueMetrics]:
+    """Smallest n ≥ 1 with ``meets(n)``, galloping from ``guess`` and then bisecting."""
+    found = meets(guess)
+    step = 1
+    if found is None:
+        low, high = guess, guess + step  # low fails
+        while (found := meets(high)) is None:
+            if high > _MAX_AGENTS:
+                raise TargetUnreachableError(
+                    f"No staffing up to {_MAX_AGENTS:,} agents meets the target; check the "
+                    "targets and the traffic figures."
+                )
+            low, step = high, step * 2
+            high = low + step
+    else:
+        high, low = guess, max(0, guess - step)  # high meets; 0 agents never count
+        while low > 0 and (candidate := meets(low)) is not None:
+            high, found, step = low, candidate, step * 2
+            low = max(0, high - step)
     while high - low > 1:
         middle = (low + high) // 2
         candidate = meets(middle)
@@ -198,6 +218,7 @@ def required_agents(
             low = middle
         else:
             high, found = middle, candidate
+    assert found is not None  # `high` always meets the target by the loops above
     return high, found
 
 

@@ -12,7 +12,15 @@ from skranke.cases.actions import (
     merge_cases,
     update_case,
 )
-from skranke.cases.models import Attachment, Case, CaseEvent, EventKind, Message, MessageKind, Status
+from skranke.cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    EventKind,
+    Message,
+    MessageKind,
+    Status,
+)
 
 
 def test_create_case_numbers_and_events(customer, team, agent):

@@ -71,8 +71,13 @@ def _exact_erlang_c(agents: int, load: Fraction) -> Fraction:
 
 @pytest.mark.parametrize(
     ("agents", "load"),
-    [(1, Fraction(1, 2)), (3, Fraction(5, 2)), (14, Fraction(10)), (60, Fraction(1101, 20)),
-     (250, Fraction(2300, 10))],
+    [
+        (1, Fraction(1, 2)),
+        (3, Fraction(5, 2)),
+        (14, Fraction(10)),
+        (60, Fraction(1101, 20)),
+        (250, Fraction(2300, 10)),
+    ],
 )
 def test_erlang_c_agrees_with_exact_rational_sum(agents: int, load: Fraction) -> None:
     expected = float(_exact_erlang_c(agents, load))

@@ -18,9 +18,7 @@ queuing = pytest.importorskip(
 def test_erlang_c_matches_pyworkforce(
     arrivals: float, aht_minutes: float, interval: int, agents: int
 ) -> None:
-    theirs = queuing.ErlangC(
-        transactions=arrivals, aht=aht_minutes, asa=20 / 60, interval=interval
-    )
+    theirs = queuing.ErlangC(transactions=arrivals, aht=aht_minutes, asa=20 / 60, interval=interval)
     ours = erlang_c_metrics(agents, CallLoad(arrivals, interval * 60, aht_minutes * 60), 20)
     assert ours.p_wait == pytest.approx(theirs.waiting_probability(positions=agents), rel=1e-9)
     assert ours.service_level == pytest.approx(

@@ -59,9 +59,7 @@ def test_erlang_a_needs_thirteen_for_eighty_in_twenty() -> None:
     ],
 )
 @pytest.mark.parametrize("load", [CALLS, IMPATIENT, CallLoad(700, 900, 420, 90)])
-def test_bisection_finds_the_same_answer_as_a_scan(
-    load: CallLoad, target: StaffingTarget
-) -> None:
+def test_bisection_finds_the_same_answer_as_a_scan(load: CallLoad, target: StaffingTarget) -> None:
     agents, metrics = required_agents(load, target)
     assert agents == _smallest_by_scan(load, target)
     assert target.is_met_by(metrics)

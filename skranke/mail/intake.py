@@ -1,0 +1,441 @@
+"""Raw bytes in → case and message out: the one function every way in calls.
+
+IMAP polling, the LMTP/SMTP listener and ``skranke mail ingest`` are thin edges around
+``ingest``. It parses, decides the mailbox, customer and thread, and writes everything —
+case, message, attachments and the ``InboundEmail`` dedupe row — in one transaction, so a
+crash leaves either all of it or none of it, and a second delivery of the same mail finds the
+row and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from skranke.cases.actions import (
+    NewAttachment,
+    add_message,
+    create_case,
+    link_cases,
+    update_case_metadata,
+)
+from skranke.cases.models import Case, DeliveryStatus, LinkKind, Message, MessageKind
+from skranke.customers.actions import (
+    create_customer,
+    find_customer,
+    find_or_create_customer,
+    mark_email_undeliverable,
+)
+from skranke.customers.models import Customer
+from skranke.mail.models import InboundEmail, InboundStatus, Mailbox
+from skranke.mail.parsing import ParsedMessage, UnparseableMessage, parse_message
+from skranke.mail.threading import ThreadDecision, resolve_thread
+from skranke.mail.threading_keys import parse_plus_address
+
+__all__ = ["IngestResult", "IntakeError", "UnparseableMessage", "find_mailbox", "ingest"]
+
+logger = logging.getLogger(__name__)
+
+# Never acknowledge one address more often than this per hour, whatever its headers claim.
+ACK_LIMIT_PER_HOUR = 3
+
+
+class IntakeError(Exception):
+    """The message could not be taken in. ``temporary``: try again later (database down)."""
+
+    def __init__(self, reason: str, *, temporary: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.temporary = temporary
+
+
+@dataclass
+class IngestResult:
+    parsed: ParsedMessage
+    status: str  # created, appended, duplicate, bounce, bounce_unmatched, loop_held, dry_run
+    mailbox: Mailbox | None = None
+    case: Case | None = None
+    message: Message | None = None
+    inbound: InboundEmail | None = None
+    decision: ThreadDecision | None = None
+
+    @property
+    def threaded_by(self) -> str | None:
+        if self.decision is not None:
+            return self.decision.threaded_by
+        if self.inbound is not None:
+            return self.inbound.threaded_by or None
+        return None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The stable keys of ``skranke mail ingest --json`` (operators script against them)."""
+        data = {"case_number": self.case.number if self.case else None}
+        data.update(self.parsed.to_json_dict())
+        data["threaded_by"] = self.threaded_by
+        return data
+
+
+def _limits() -> dict[str, int]:
+    return {
+        "max_message_bytes": settings.SKRANKE_MAIL_MAX_MESSAGE_BYTES,
+        # Never above what the case store accepts, so add_message cannot refuse a part.
+        "max_attachment_bytes": min(
+            settings.SKRANKE_MAIL_MAX_ATTACHMENT_BYTES, settings.SKRANKE_MAX_ATTACHMENT_BYTES
+        ),
+    }
+
+
+def _candidate_recipients(parsed: ParsedMessage, envelope: Sequence[str]) -> list[str]:
+    found = list(envelope)
+    for name in ("delivered-to", "x-original-to", "envelope-to"):
+        value = parsed.get_header(name)
+        if value:
+            found.append(value.strip().strip("<>"))
+    found.extend(address for _name, address in parsed.to + parsed.cc)
+    return [a for a in dict.fromkeys(a.strip().lower() for a in found) if "@" in a]
+
+
+def find_mailbox(addresses: Iterable[str]) -> Mailbox | None:
+    """The enabled mailbox the first matching address (plus-address tags ignored) belongs to."""
+    bases = [parse_plus_address(a).base_address for a in addresses]
+    if not bases:
+        return None
+    by_address = {m.address: m for m in Mailbox.objects.filter(address__in=bases, enabled=True)}
+    return next((by_address[b] for b in bases if b in by_address), None)
+
+
+def store_raw(raw: bytes, fingerprint: str) -> str:
+    """Write the raw message where nothing can lose it; content-addressed, so idempotent."""
+    path = f"mail/raw/{fingerprint[:2]}/{fingerprint[2:4]}/{fingerprint}.eml"
+    if default_storage.exists(path):
+        return path
+    name = default_storage.save(path, ContentFile(raw))
+    try:
+        # The database commit that follows is durable; make the file as durable before it.
+        fd = os.open(default_storage.path(name), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except (NotImplementedError, OSError):
+        pass
+    return name
+
+
+def ingest(
+    raw: bytes,
+    *,
+    mailbox: Mailbox | None = None,
+    recipients: Sequence[str] = (),
+    source: str = "pipe",
+    imap_uid: int | None = None,
+    imap_uidvalidity: int | None = None,
+    dry_run: bool = False,
+) -> IngestResult:
+    """Take one raw RFC 5322 message in. Raises ``UnparseableMessage`` or ``IntakeError``."""
+    parsed = parse_message(raw, **_limits())
+    addresses = _candidate_recipients(parsed, recipients)
+    if mailbox is None:
+        mailbox = find_mailbox(addresses)
+    if mailbox is None and not dry_run:
+        raise IntakeError(
+            f"no enabled mailbox for the recipients ({', '.join(addresses) or 'none'})"
+        )
+    key = InboundEmail.key_for(mailbox.pk if mailbox else None, parsed.message_id, parsed.fingerprint)
+    existing = InboundEmail.objects.select_related("case").filter(dedupe_key=key).first()
+    if existing is not None:
+        return IngestResult(parsed, "duplicate", mailbox, existing.case, None, existing)
+    if dry_run:
+        customer = find_customer(email=parsed.from_address) if parsed.from_address else None
+        decision = resolve_thread(
+            parsed, mailbox=mailbox, recipients=addresses, customer=customer
+        )
+        return IngestResult(parsed, "dry_run", mailbox, decision.case, decision=decision)
+    assert mailbox is not None
+
+    raw_path = store_raw(raw, parsed.fingerprint)
+    try:
+        with transaction.atomic():
+            result = _ingest_in_transaction(
+                parsed, mailbox, addresses, key, raw_path, source, imap_uid, imap_uidvalidity
+            )
+    except IntegrityError:
+        # Another worker took the same mail in at the same moment; its row is the answer.
+        existing = InboundEmail.objects.select_related("case").filter(dedupe_key=key).first()
+        if existing is None:
+            raise
+        return IngestResult(parsed, "duplicate", mailbox, existing.case, None, existing)
+    return result
+
+
+def _ingest_in_transaction(
+    parsed: ParsedMessage,
+    mailbox: Mailbox,
+    recipients: list[str],
+    key: str,
+    raw_path: str,
+    source: str,
+    imap_uid: int | None,
+    imap_uidvalidity: int | None,
+) -> IngestResult:
+    inbound = InboundEmail(
+        mailbox=mailbox,
+        dedupe_key=key,
+        message_id=(parsed.message_id or "")[:500],
+        fingerprint=parsed.fingerprint,
+        imap_uid=imap_uid,
+        imap_uidvalidity=imap_uidvalidity,
+        source=source,
+        raw_size=parsed.raw_size,
+        from_address=(parsed.from_address or "")[:320],
+        subject=parsed.subject[:300],
+        conversation_id=parsed.thread_index.conversation_id if parsed.thread_index else "",
+    )
+    inbound.raw.name = raw_path
+
+    if parsed.from_address and _over_loop_limit(parsed.from_address):
+        inbound.status = InboundStatus.LOOP_HELD
+        inbound.reason = (
+            f"more than {settings.SKRANKE_MAIL_LOOP_LIMIT} mails from this sender in an hour"
+        )
+        inbound.save()
+        logger.warning("Mail loop suspected: held mail from %s", parsed.from_address)
+        return IngestResult(parsed, "loop_held", mailbox, inbound=inbound)
+
+    if parsed.is_bounce:
+        return _ingest_bounce(parsed, mailbox, inbound)
+
+    customer = _customer_for(parsed)
+    decision = resolve_thread(parsed, mailbox=mailbox, recipients=recipients, customer=customer)
+    email_meta = _message_metadata(parsed, mailbox, decision)
+    body_text = parsed.visible_text.strip() or parsed.text_body.strip()
+    if not (body_text or parsed.html_body or parsed.attachments):
+        body_text = _("(The email had no text.)")
+    attachments = [
+        NewAttachment(
+            filename=a.filename,
+            content=a.content,
+            content_type=a.content_type,
+            content_id=a.content_id or "",
+            inline=a.inline,
+        )
+        for a in parsed.attachments
+    ]
+    cc = _cc_entries(parsed, mailbox)
+    if decision.case is not None:
+        case = decision.case
+        message = add_message(
+            case,
+            kind=MessageKind.CUSTOMER,
+            customer=customer,
+            body_text=body_text,
+            body_html=parsed.html_body or "",
+            html_is_sanitised=True,
+            attachments=attachments,
+            external_id=parsed.message_id or "",
+            # An out-of-office must not pull a waiting or solved case back into the queue.
+            new_status=case.status if parsed.is_auto_reply else None,
+            metadata={"email": email_meta},
+        )
+        known = {entry["address"] for entry in case.metadata.get("email", {}).get("cc", [])}
+        new_cc = [entry for entry in cc if entry["address"] not in known]
+        if new_cc:
+            email_case_meta = dict(case.metadata.get("email", {}))
+            email_case_meta["cc"] = [*email_case_meta.get("cc", []), *new_cc]
+            update_case_metadata(case, {"email": email_case_meta})
+        status = "appended"
+    else:
+        case = create_case(
+            customer=customer,
+            subject=parsed.subject,
+            team=mailbox.team,
+            body_text=body_text,
+            body_html=parsed.html_body or "",
+            html_is_sanitised=True,
+            attachments=attachments,
+            external_id=parsed.message_id or "",
+            metadata={"email": {"mailbox": mailbox.pk, "cc": cc}},
+            message_metadata={"email": email_meta},
+        )
+        message = case.messages.order_by("id").first()
+        if decision.follow_up_of is not None:
+            link_cases(case, decision.follow_up_of, kind=LinkKind.FOLLOW_UP)
+        status = "created"
+    if parsed.refused:
+        _note_refusals(case, parsed)
+
+    inbound.case = case
+    inbound.case_message = message
+    inbound.threaded_by = decision.threaded_by or ""
+    inbound.reason = decision.reason
+    if status == "created" and _should_acknowledge(parsed, mailbox):
+        inbound.acknowledged = True
+    inbound.save()
+    if inbound.acknowledged:
+        from skranke.mail.tasks import send_acknowledgement
+
+        inbound_id = inbound.pk
+        transaction.on_commit(lambda: send_acknowledgement.enqueue(inbound_id))
+    return IngestResult(parsed, status, mailbox, case, message, inbound, decision)
+
+
+def _customer_for(parsed: ParsedMessage) -> Customer:
+    if parsed.from_address:
+        try:
+            return find_or_create_customer(email=parsed.from_address, name=parsed.from_name)
+        except ValidationError:
+            # The address belongs to a merged or conflicting record; the look-up alone is safe.
+            found = find_customer(email=parsed.from_address)
+            if found is not None:
+                return found
+    return create_customer(name=parsed.from_name or _("Unknown sender"))
+
+
+def _over_loop_limit(address: str) -> bool:
+    since = timezone.now() - timedelta(hours=1)
+    recent = InboundEmail.objects.filter(from_address=address[:320], received_at__gte=since)
+    return recent.count() >= settings.SKRANKE_MAIL_LOOP_LIMIT
+
+
+def _should_acknowledge(parsed: ParsedMessage, mailbox: Mailbox) -> bool:
+    if not mailbox.send_acknowledgement or parsed.suppress_auto_response:
+        return False
+    if not parsed.from_address or _is_own_address(parsed.from_address):
+        return False
+    since = timezone.now() - timedelta(hours=1)
+    acked = InboundEmail.objects.filter(
+        from_address=parsed.from_address[:320], acknowledged=True, received_at__gte=since
+    ).count()
+    return acked < ACK_LIMIT_PER_HOUR
+
+
+def _is_own_address(address: str) -> bool:
+    return Mailbox.objects.filter(address=parse_plus_address(address).base_address).exists()
+
+
+def _cc_entries(parsed: ParsedMessage, mailbox: Mailbox) -> list[dict[str, str]]:
+    own = set(Mailbox.objects.values_list("address", flat=True)) | {mailbox.address}
+    sender = (parsed.from_address or "").lower()
+    entries: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for name, address in parsed.cc:
+        lowered = address.lower()
+        if lowered in seen or lowered == sender or parse_plus_address(lowered).base_address in own:
+            continue
+        seen.add(lowered)
+        entries.append({"name": name, "address": lowered})
+    return entries
+
+
+def _message_metadata(
+    parsed: ParsedMessage, mailbox: Mailbox, decision: ThreadDecision
+) -> dict[str, Any]:
+    return {
+        **decision.as_metadata(),
+        "mailbox": mailbox.pk,
+        "from": parsed.from_address,
+        "from_name": parsed.from_name,
+        "to": [address for _name, address in parsed.to],
+        "cc": [address for _name, address in parsed.cc],
+        "reply_to": [address for _name, address in parsed.reply_to],
+        "subject": parsed.subject,
+        "date": parsed.date.isoformat() if parsed.date else None,
+        "in_reply_to": parsed.in_reply_to,
+        "references": parsed.references[-20:],
+        "quoted_text": parsed.quoted_text,
+        "is_auto_reply": parsed.is_auto_reply,
+        "is_mailing_list": parsed.is_mailing_list,
+        "refused": [r.reason for r in parsed.refused],
+        "warnings": parsed.warnings[:20],
+    }
+
+
+def _note_refusals(case: Case, parsed: ParsedMessage) -> None:
+    lines = [_("Parts of this email were not kept:")]
+    lines += [f"• {refusal.reason}" for refusal in parsed.refused]
+    lines.append(_("The original message is stored in full and can be fetched by an administrator."))
+    add_message(case, kind=MessageKind.NOTE, body_text="\n".join(lines))
+
+
+def _ingest_bounce(
+    parsed: ParsedMessage, mailbox: Mailbox, inbound: InboundEmail
+) -> IngestResult:
+    bounce = parsed.bounce
+    ids = [
+        i
+        for i in (
+            bounce.original_message_id if bounce else None,
+            parsed.in_reply_to,
+            *reversed(parsed.references),
+        )
+        if i
+    ]
+    original = (
+        Message.objects.filter(external_id__in=ids).select_related("case").order_by("-id").first()
+        if ids
+        else None
+    )
+    if original is None:
+        inbound.status = InboundStatus.BOUNCE_UNMATCHED
+        inbound.reason = "bounce for a message Skranke did not send"
+        inbound.save()
+        return IngestResult(parsed, "bounce_unmatched", mailbox, inbound=inbound)
+    case = original.case
+    permanent = bool(bounce and bounce.permanent)
+    recipient = bounce.failed_recipient if bounce else None
+    detail = " ".join(
+        part
+        for part in (
+            recipient or "",
+            bounce.status if bounce and bounce.status else "",
+            bounce.diagnostic if bounce and bounce.diagnostic else "",
+        )
+        if part
+    )
+    if permanent:
+        text = _("The email could not be delivered (permanent failure): %(detail)s")
+    else:
+        text = _("Delivery of the email is delayed or failed temporarily: %(detail)s")
+    note = add_message(
+        case,
+        kind=MessageKind.NOTE,
+        body_text=(text % {"detail": detail or "-"}) + "\n\n" + parsed.text_body[:5000],
+        metadata={
+            "email": {
+                "bounce": bounce.to_json_dict() if bounce else None,
+                "bounced_message": original.pk,
+            }
+        },
+    )
+    if permanent and original.kind == MessageKind.REPLY:
+        from skranke.mail.actions import set_delivery_status
+
+        set_delivery_status(original, DeliveryStatus.FAILED, error=text % {"detail": detail})
+    if permanent and recipient:
+        mark_email_undeliverable(recipient)
+    inbound.case = case
+    inbound.case_message = note
+    inbound.threaded_by = "bounce"
+    inbound.reason = f"bounce of message <{original.external_id}>"
+    inbound.save()
+    return IngestResult(
+        parsed,
+        "bounce",
+        mailbox,
+        case,
+        note,
+        inbound,
+        ThreadDecision(case, "bounce", inbound.reason),
+    )

@@ -1,0 +1,131 @@
+"""SQLite: FTS5 tables holding words already stemmed in Python (see ``skranke.search.text``).
+
+``rowid`` is the case (or customer) id. ``detail=column`` keeps which column a word is in, for
+bm25's column weights, but no positions: we never search phrases, and the index is much smaller.
+The prefix indexes make the two- and three-letter prefixes typed first as cheap as whole words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from skranke.search.backends import CaseDocument, CustomerDocument, Visibility
+from skranke.search.text import Term, fts5_match, plain_words, stemmed_words
+
+CASE_TABLE = "search_case_fts"
+CUSTOMER_TABLE = "search_customer_fts"
+_OPTIONS = "tokenize='unicode61 remove_diacritics 0', detail=column, prefix='2 3'"
+_SCHEMA = {
+    CASE_TABLE: f"CREATE VIRTUAL TABLE {CASE_TABLE} USING fts5(subject, customer, body, {_OPTIONS})",
+    CUSTOMER_TABLE: (
+        f"CREATE VIRTUAL TABLE {CUSTOMER_TABLE} USING fts5(name, organisation, contact, {_OPTIONS})"
+    ),
+}
+# bm25 weights per column: a word in the subject (or name) counts most.
+CASE_WEIGHTS = "4.0, 2.0, 1.0"
+CUSTOMER_WEIGHTS = "4.0, 2.0, 2.0"
+
+
+def create_schema(conn: BaseDatabaseWrapper) -> None:
+    with conn.cursor() as cursor:
+        for sql in _SCHEMA.values():
+            cursor.execute(sql)
+
+
+def drop_schema(conn: BaseDatabaseWrapper) -> None:
+    with conn.cursor() as cursor:
+        for table in _SCHEMA:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def begin_rebuild() -> None:
+    # Dropping the tables is far quicker than deleting a million rows from them.
+    drop_schema(connection)
+    create_schema(connection)
+
+
+def end_rebuild() -> None:
+    with connection.cursor() as cursor:
+        for table in _SCHEMA:
+            cursor.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+
+
+def _delete(table: str, ids: Sequence[int]) -> None:
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", chunk)
+
+
+def write_cases(documents: Iterable[CaseDocument], *, replace: bool = True) -> None:
+    rows = [
+        (d.case_id, stemmed_words(d.subject), stemmed_words(d.customer), stemmed_words(d.body))
+        for d in documents
+    ]
+    if replace:
+        _delete(CASE_TABLE, [r[0] for r in rows])
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {CASE_TABLE}(rowid, subject, customer, body) VALUES (%s, %s, %s, %s)",
+            rows,
+        )
+
+
+def delete_cases(ids: Sequence[int]) -> None:
+    _delete(CASE_TABLE, ids)
+
+
+def write_customers(documents: Iterable[CustomerDocument], *, replace: bool = True) -> None:
+    # Names are not stemmed: "Hansen" must not find "Hans".
+    rows = [
+        (d.customer_id, plain_words(d.name), plain_words(d.organisation), plain_words(d.contact))
+        for d in documents
+    ]
+    if replace:
+        _delete(CUSTOMER_TABLE, [r[0] for r in rows])
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {CUSTOMER_TABLE}(rowid, name, organisation, contact) "
+            "VALUES (%s, %s, %s, %s)",
+            rows,
+        )
+
+
+def delete_customers(ids: Sequence[int]) -> None:
+    _delete(CUSTOMER_TABLE, ids)
+
+
+def search_cases(
+    terms: list[Term], visibility: Visibility, *, candidates: int, limit: int, offset: int
+) -> list[int]:
+    # FTS5 walks matches newest first and stops after ``candidates`` visible ones; only those
+    # are scored, so a common word costs the same as a rare one.
+    visible_sql, visible_params = visibility(f"{CASE_TABLE}.rowid")
+    sql = (
+        "SELECT id FROM ("
+        f" SELECT rowid AS id, bm25({CASE_TABLE}, {CASE_WEIGHTS}) AS score FROM {CASE_TABLE}"
+        f" WHERE {CASE_TABLE} MATCH %s AND EXISTS ({visible_sql})"
+        " ORDER BY rowid DESC LIMIT %s"
+        ") ORDER BY score, id DESC LIMIT %s OFFSET %s"
+    )
+    params = (fts5_match(terms), *visible_params, candidates, limit, offset)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def search_customers(terms: list[Term], *, candidates: int, limit: int, offset: int) -> list[int]:
+    sql = (
+        "SELECT id FROM ("
+        f" SELECT rowid AS id, bm25({CUSTOMER_TABLE}, {CUSTOMER_WEIGHTS}) AS score"
+        f" FROM {CUSTOMER_TABLE} WHERE {CUSTOMER_TABLE} MATCH %s"
+        " ORDER BY rowid DESC LIMIT %s"
+        ") ORDER BY score, id DESC LIMIT %s OFFSET %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (fts5_match(terms), candidates, limit, offset))
+        return [row[0] for row in cursor.fetchall()]

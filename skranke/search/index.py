@@ -1,0 +1,294 @@
+"""Keeping the search index current.
+
+The case and customer actions call :func:`case_changed` / :func:`customer_changed` inside their
+transaction. Nothing is read or written then: the ids are collected per transaction and indexed
+once, after commit, so a rolled-back change never reaches the index and a transaction that adds
+ten messages reindexes its case once. Bulk loaders call :func:`rebuild` afterwards instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from skranke.cases.models import Case, Message
+from skranke.customers.models import Customer, CustomerEmail, CustomerPhone
+from skranke.search.backends import CaseDocument, CustomerDocument, backend
+from skranke.search.text import html_to_text
+
+logger = logging.getLogger(__name__)
+
+# A case's text beyond this many characters (long pasted logs, forwarded threads) is not
+# indexed; PostgreSQL also refuses tsvectors over 1 MB.
+MAX_BODY_CHARS = 200_000
+DEFAULT_BATCH = 2000
+
+
+# --- After-commit batching ----------------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    cases: set[int] = field(default_factory=set)
+    customers: set[int] = field(default_factory=set)
+    organisations: set[int] = field(default_factory=set)
+    callback: Callable[[], None] | None = None
+
+
+def case_changed(case_id: int) -> None:
+    """Reindex this case after the current transaction commits (at once, outside one)."""
+    pending = _pending()
+    if pending is None:
+        reindex(cases=[case_id])
+    else:
+        pending.cases.add(case_id)
+
+
+def customer_changed(customer_id: int) -> None:
+    """Reindex this customer, and the cases showing their name and email, after commit."""
+    pending = _pending()
+    if pending is None:
+        reindex(customers=[customer_id])
+    else:
+        pending.customers.add(customer_id)
+
+
+def organisation_changed(organisation_id: int) -> None:
+    """Reindex the organisation's customers (their documents hold its name and number)."""
+    pending = _pending()
+    if pending is None:
+        reindex(organisations=[organisation_id])
+    else:
+        pending.organisations.add(organisation_id)
+
+
+def _pending() -> _Pending | None:
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:
+        return None
+    pending: _Pending | None = getattr(conn, "_skranke_search_pending", None)
+    # The callback leaves run_on_commit when it has run or its savepoint was rolled back;
+    # either way a fresh batch starts.
+    if pending is not None and any(func is pending.callback for _, func, _ in conn.run_on_commit):
+        return pending
+    batch = _Pending()
+
+    def flush() -> None:
+        reindex(cases=batch.cases, customers=batch.customers, organisations=batch.organisations)
+
+    batch.callback = flush
+    conn._skranke_search_pending = batch  # type: ignore[attr-defined]
+    transaction.on_commit(flush, robust=True)
+    return batch
+
+
+# --- Reindexing ---------------------------------------------------------------------------------
+
+
+def reindex(
+    *, cases: Iterable[int] = (), customers: Iterable[int] = (), organisations: Iterable[int] = ()
+) -> None:
+    """Bring the index up to date for these cases, customers (and their cases, which show the
+    customer's name and addresses) and organisations (their customers)."""
+    customer_ids = set(customers)
+    case_ids = set(cases)
+    if customer_ids:
+        case_ids.update(
+            Case.objects.filter(customer_id__in=customer_ids).values_list("pk", flat=True)
+        )
+    if organisations:
+        customer_ids.update(
+            Customer.objects.filter(organisation_id__in=list(organisations)).values_list(
+                "pk", flat=True
+            )
+        )
+    if customer_ids:
+        reindex_customers(sorted(customer_ids))
+    if case_ids:
+        reindex_cases(sorted(case_ids))
+
+
+def reindex_case(case_id: int) -> None:
+    reindex_cases([case_id])
+
+
+def reindex_cases(case_ids: Sequence[int]) -> None:
+    engine = backend()
+    for start in range(0, len(case_ids), DEFAULT_BATCH):
+        chunk = case_ids[start : start + DEFAULT_BATCH]
+        with transaction.atomic():
+            documents = case_documents(chunk)
+            engine.write_cases(documents)
+            found = {d.case_id for d in documents}
+            missing = [pk for pk in chunk if pk not in found]
+            if missing:
+                engine.delete_cases(missing)
+
+
+def reindex_customer(customer_id: int) -> None:
+    reindex_customers([customer_id])
+
+
+def reindex_customers(customer_ids: Sequence[int]) -> None:
+    engine = backend()
+    for start in range(0, len(customer_ids), DEFAULT_BATCH):
+        chunk = customer_ids[start : start + DEFAULT_BATCH]
+        with transaction.atomic():
+            # A merged customer is a tombstone: searches find the one it was merged into.
+            documents = customer_documents(chunk)
+            engine.write_customers(documents)
+            found = {d.customer_id for d in documents}
+            missing = [pk for pk in chunk if pk not in found]
+            if missing:
+                engine.delete_customers(missing)
+
+
+def case_documents(case_ids: Sequence[int]) -> list[CaseDocument]:
+    """The searchable text of each case: subject, customer name and addresses, and every
+    message (customer messages, replies and internal notes — only agents search)."""
+    rows = list(Case.objects.filter(pk__in=case_ids).values_list("pk", "subject", "customer_id"))
+    if not rows:
+        return []
+    bodies: dict[int, list[str]] = defaultdict(list)
+    sizes: dict[int, int] = defaultdict(int)
+    messages = Message.objects.filter(case_id__in=[r[0] for r in rows]).values_list(
+        "case_id", "body_text", "body_html"
+    )
+    for case_id, body_text, body_html in messages:
+        text = body_text or (html_to_text(body_html) if body_html else "")
+        room = MAX_BODY_CHARS - sizes[case_id]
+        if text and room > 0:
+            bodies[case_id].append(text[:room])
+            sizes[case_id] += len(text[:room])
+    people = _customer_labels({r[2] for r in rows})
+    return [
+        CaseDocument(
+            case_id=pk,
+            subject=subject,
+            customer=people.get(customer_id, ""),
+            body="\n".join(bodies.get(pk, ())),
+        )
+        for pk, subject, customer_id in rows
+    ]
+
+
+def _customer_labels(customer_ids: set[int]) -> dict[int, str]:
+    labels: dict[int, list[str]] = defaultdict(list)
+    for pk, name in Customer.objects.filter(pk__in=customer_ids).values_list("pk", "name"):
+        labels[pk].append(name)
+    emails = CustomerEmail.objects.filter(customer_id__in=customer_ids).values_list(
+        "customer_id", "address"
+    )
+    for customer_id, address in emails:
+        labels[customer_id].append(address)
+    return {pk: " ".join(parts) for pk, parts in labels.items()}
+
+
+def customer_documents(customer_ids: Sequence[int]) -> list[CustomerDocument]:
+    """Name, organisation (name and number), addresses and phone numbers of each customer.
+    Merged customers are tombstones and have no document: searches find the one they were
+    merged into."""
+    rows = list(
+        Customer.objects.filter(pk__in=customer_ids, merged_into__isnull=True).values_list(
+            "pk", "name", "organisation__name", "organisation__org_number"
+        )
+    )
+    if not rows:
+        return []
+    ids = [r[0] for r in rows]
+    contacts: dict[int, list[str]] = defaultdict(list)
+    for customer_id, address in CustomerEmail.objects.filter(customer_id__in=ids).values_list(
+        "customer_id", "address"
+    ):
+        contacts[customer_id].append(address)
+    for customer_id, number in CustomerPhone.objects.filter(customer_id__in=ids).values_list(
+        "customer_id", "number"
+    ):
+        contacts[customer_id].extend(phone_forms(number))
+    return [
+        CustomerDocument(
+            customer_id=pk,
+            name=name,
+            organisation=f"{org_name or ''} {org_number or ''}".strip(),
+            contact=" ".join(contacts.get(pk, ())),
+        )
+        for pk, name, org_name, org_number in rows
+    ]
+
+
+def phone_forms(e164: str) -> list[str]:
+    """The digit strings a caller's number is typed as: with and without the country code."""
+    digits = e164.lstrip("+")
+    forms = [digits]
+    if e164.startswith("+47"):
+        forms.append(e164[3:])
+    else:
+        import phonenumbers
+
+        try:
+            forms.append(phonenumbers.national_significant_number(phonenumbers.parse(e164)))
+        except phonenumbers.NumberParseException:
+            pass
+    return forms
+
+
+# --- Full rebuild -------------------------------------------------------------------------------
+
+
+def rebuild(*, batch: int = DEFAULT_BATCH, progress: Callable[[str], None] | None = None) -> int:
+    """Index every case and customer from scratch; returns the number of cases indexed.
+
+    Run after bulk inserts that bypass the actions (demo data, imports). Reads in id order,
+    ``batch`` cases per transaction, so memory stays flat at any size.
+    """
+    engine = backend()
+    started = time.monotonic()
+    engine.begin_rebuild()
+    total_customers = Customer.objects.filter(merged_into__isnull=True).count()
+    done = 0
+    for chunk in _id_chunks(Customer.objects.filter(merged_into__isnull=True), batch):
+        with transaction.atomic():
+            engine.write_customers(customer_documents(chunk), replace=False)
+        done += len(chunk)
+        _report(progress, "customers", done, total_customers, started)
+    total = Case.objects.count()
+    done = 0
+    case_started = time.monotonic()
+    for chunk in _id_chunks(Case.objects.all(), batch):
+        with transaction.atomic():
+            engine.write_cases(case_documents(chunk), replace=False)
+        done += len(chunk)
+        _report(progress, "cases", done, total, case_started)
+    engine.end_rebuild()
+    if progress:
+        progress(f"search index rebuilt: {done} cases in {time.monotonic() - started:.0f} s\n")
+    return done
+
+
+def _id_chunks(queryset: object, size: int) -> Iterable[list[int]]:
+    last = 0
+    while True:
+        ids = list(
+            queryset.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size]  # type: ignore[attr-defined]
+        )
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def _report(
+    progress: Callable[[str], None] | None, what: str, done: int, total: int, started: float
+) -> None:
+    if progress is None:
+        return
+    elapsed = time.monotonic() - started
+    rate = done / elapsed if elapsed else 0.0
+    progress(f"\rindexing {what}: {done}/{total} ({rate:,.0f}/s)")
+    if done >= total:
+        progress("\n")

@@ -132,9 +132,7 @@ def list_messages(request: HttpRequest, number: int, page: Query[PageParams]) ->
 
 
 @router.post("/{number}/messages", response={201: MessageOut}, url_name="case_add_message")
-def create_message(
-    request: HttpRequest, number: int, payload: MessageCreate
-) -> Status[Message]:
+def create_message(request: HttpRequest, number: int, payload: MessageCreate) -> Status[Message]:
     """Reply to the customer, add an internal note, or record what the customer said."""
     user = user_of(request)
     case = access_case(user, number, write=True)

@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.urls import reverse
 from ninja import Field, Schema
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     ConfigDict,
     PlainValidator,
@@ -183,6 +184,12 @@ def check_phone(value: str) -> str:
         ) from None
 
 
+EmailAddress = Annotated[str, AfterValidator(check_email)]
+PhoneNumber = Annotated[
+    str, AfterValidator(check_phone), Field(description="Any format; stored as E.164.")
+]
+
+
 class CaseFilters(Schema):
     status: list[Status] = Field(default_factory=list, description="Repeat for several.")
     priority: list[Priority] = Field(default_factory=list)
@@ -252,19 +259,9 @@ class CustomerRef(Input):
     """An existing customer by id, or found (or created) by email address and/or phone."""
 
     id: int | None = None
-    email: str | None = None
-    phone: str | None = None
+    email: EmailAddress | None = None
+    phone: PhoneNumber | None = None
     name: str = Field("", max_length=200, description="Used when a new customer is created.")
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return check_email(value) if value else value
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return check_phone(value) if value else value
 
     @model_validator(mode="after")
     def _one_way(self) -> CustomerRef:

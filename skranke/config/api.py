@@ -175,7 +175,7 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def _invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     items = []
     for error in exc.errors:
-        item = {k: error[k] for k in ("loc", "msg", "type") if k in error}
+        item: dict[str, Any] = {k: error[k] for k in ("loc", "msg", "type") if k in error}
         loc = list(item.get("loc", []))
         if len(loc) >= 2 and loc[1] in SCHEMA_PARAMETER_NAMES:
             # ninja sometimes reports the handler's parameter name (``payload``, ``filters``)

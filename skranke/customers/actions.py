@@ -224,6 +224,9 @@ def create_organisation(*, name: str, org_number: str = "", **fields: Any) -> Or
 def update_organisation(organisation: Organisation, **fields: Any) -> Organisation:
     if "org_number" in fields and fields["org_number"]:
         fields["org_number"] = normalise_org_number(fields["org_number"])
+        taken = Organisation.objects.filter(org_number=fields["org_number"])
+        if taken.exclude(pk=organisation.pk).exists():
+            raise ValidationError({"org_number": ["An organisation with this number exists."]})
     for key, value in fields.items():
         setattr(organisation, key, value)
     organisation.full_clean()

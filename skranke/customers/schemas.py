@@ -10,7 +10,7 @@ from ninja import Field, Schema
 from pydantic import field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from skranke.cases.schemas import MAX_PAGE_SIZE, Input, check_email, check_phone
+from skranke.cases.schemas import MAX_PAGE_SIZE, EmailAddress, Input, PhoneNumber
 from skranke.customers.models import Language
 from skranke.lib.validators import normalise_org_number
 
@@ -81,22 +81,10 @@ class CustomerFilters(Schema):
     cursor: str | None = None
 
 
-class ContactFields(Input):
-    @field_validator("emails", check_fields=False)
-    @classmethod
-    def _emails(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else [check_email(v) for v in value if v.strip()]
-
-    @field_validator("phones", check_fields=False)
-    @classmethod
-    def _phones(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else [check_phone(v) for v in value if v.strip()]
-
-
-class CustomerCreate(ContactFields):
+class CustomerCreate(Input):
     name: str = Field("", max_length=200, description="Defaults to the first email or phone.")
-    emails: list[str] = Field(default_factory=list, description="The first is primary.")
-    phones: list[str] = Field(default_factory=list, description="Any format; stored as E.164.")
+    emails: list[EmailAddress] = Field(default_factory=list, description="The first is primary.")
+    phones: list[PhoneNumber] = Field(default_factory=list, description="The first is primary.")
     organisation: int | None = Field(
         None, description="Organisation id; by default matched from the email domain."
     )
@@ -116,12 +104,12 @@ class CustomerCreate(ContactFields):
         return self
 
 
-class CustomerUpdate(ContactFields):
+class CustomerUpdate(Input):
     """Only the fields present are changed. ``emails``/``phones`` replace the lists."""
 
     name: str | None = Field(None, min_length=1, max_length=200)
-    emails: list[str] | None = None
-    phones: list[str] | None = None
+    emails: list[EmailAddress] | None = None
+    phones: list[PhoneNumber] | None = None
     organisation: int | None = Field(None, description="Organisation id, or null to clear.")
     preferred_language: Language | None = None
     address: str | None = Field(None, max_length=200)

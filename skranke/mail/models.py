@@ -65,11 +65,16 @@ class Mailbox(models.Model):
     )
     imap_username = models.CharField(_("IMAP username"), max_length=200, blank=True)
     imap_password = models.CharField(_("IMAP password"), max_length=500, blank=True)
-    oauth2_access_token = models.TextField(
-        _("OAuth2 access token"),
-        blank=True,
-        help_text=_("For Microsoft 365 and Google: used with XOAUTH2 instead of the password."),
+    # OAuth2 (Microsoft 365, Google): XOAUTH2 instead of the password. With a refresh token,
+    # client id and token URL, Skranke renews the short-lived access token itself.
+    oauth2_token_url = models.URLField(_("OAuth2 token URL"), blank=True)
+    oauth2_client_id = models.CharField(_("OAuth2 client id"), max_length=200, blank=True)
+    oauth2_client_secret = models.CharField(
+        _("OAuth2 client secret"), max_length=500, blank=True
     )
+    oauth2_refresh_token = models.TextField(_("OAuth2 refresh token"), blank=True)
+    oauth2_access_token = models.TextField(_("OAuth2 access token"), blank=True)
+    oauth2_expires_at = models.DateTimeField(null=True, blank=True)
     imap_folder = models.CharField(_("folder"), max_length=200, default="INBOX")
     processed_folder = models.CharField(
         _("move processed mail to"),

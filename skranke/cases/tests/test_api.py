@@ -218,9 +218,7 @@ def test_updated_after_needs_a_timezone(api, case):
 
 @pytest.mark.parametrize("order", ["-updated_at", "updated_at"])
 def test_cursor_pagination_walks_every_case_once(api, customer, team, order):
-    created = [
-        create_case(customer=customer, subject=f"Sak {i}", team=team) for i in range(23)
-    ]
+    created = [create_case(customer=customer, subject=f"Sak {i}", team=team) for i in range(23)]
     # Ties on updated_at are the hard case for keyset pagination: make a block of them.
     same_time = timezone.now() - timedelta(hours=1)
     Case.objects.filter(pk__in=[c.pk for c in created[5:14]]).update(updated_at=same_time)
@@ -467,7 +465,11 @@ def test_create_case_unknown_team_writes_nothing(api):
         ({"priority": "extreme"}, ["body", "priority"], "enum"),
         ({"tags": "vip"}, ["body", "tags"], "list_type"),
         ({"customer": {}}, ["body", "customer"], "customer_required"),
-        ({"customer": {"email": "ikke-en-adresse"}}, ["body", "customer", "email"], "invalid_email"),
+        (
+            {"customer": {"email": "ikke-en-adresse"}},
+            ["body", "customer", "email"],
+            "invalid_email",
+        ),
         ({"customer": {"id": 999999}}, ["body", "customer", "id"], "unknown_customer"),
         ({"assignee": "nobody@example.no"}, ["body", "assignee"], "unknown_agent"),
         ({"colour": "red"}, ["body", "colour"], "extra_forbidden"),

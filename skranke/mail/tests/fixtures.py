@@ -80,3 +80,153 @@ def smtp_server(settings):
         yield sink
     finally:
         controller.stop()
+
+
+class Dovecot:
+    """A private Dovecot IMAP server; ``new_user`` gives each test its own empty mailbox."""
+
+    def __init__(self, workdir: str, port: int) -> None:
+        self.workdir = workdir
+        self.port = port
+        self._users = 0
+
+    USERS = 200
+    PASSWORD = "hemmelig-123"
+
+    def write_users(self) -> None:
+        # All users up front: Dovecot notices a changed passwd-file only by its mtime, which
+        # would miss users added within the same second.
+        with open(f"{self.workdir}/passwd", "w") as handle:
+            for n in range(1, self.USERS + 1):
+                handle.write(f"user{n}@firma.no:{{PLAIN}}{self.PASSWORD}\n")
+
+    def new_user(self) -> tuple[str, str]:
+        self._users += 1
+        return f"user{self._users}@firma.no", self.PASSWORD
+
+    def client(self, username: str, password: str):
+        from imapclient import IMAPClient
+
+        client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=30)
+        client.login(username, password)
+        return client
+
+
+def _dovecot_config(workdir: str, port: int) -> str:
+    import grp
+    import os
+    import pwd
+
+    if os.geteuid() == 0:
+        # As root Dovecot drops privileges: mail as the packaged "dovecot" user, logins as
+        # "dovenull", both from Debian's dovecot-core.
+        mail_user = pwd.getpwnam("dovecot")
+        internal, login = "dovecot", "dovenull"
+        os.chown(f"{workdir}/home", mail_user.pw_uid, mail_user.pw_gid)
+        os.chmod(workdir, 0o755)
+        uid, gid = mail_user.pw_uid, mail_user.pw_gid
+    else:
+        # Unprivileged, every process runs as the current user.
+        me = pwd.getpwuid(os.geteuid())
+        internal = login = me.pw_name
+        uid, gid = me.pw_uid, os.getegid()
+    group = grp.getgrgid(gid).gr_name
+    return f"""
+protocols = imap
+listen = 127.0.0.1
+base_dir = {workdir}/run
+state_dir = {workdir}/state
+log_path = {workdir}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = {internal}
+default_internal_group = {group}
+default_login_user = {login}
+first_valid_uid = 1
+first_valid_gid = 1
+mail_location = maildir:~/Maildir
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {workdir}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={workdir}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+"""
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    """Debian's dovecot-imapd on a free port, with a temporary config and mail directory."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    from tests.servers import free_port, require_binary, wait_for_port
+
+    binary = require_binary("dovecot", "dovecot-imapd")
+    workdir = tempfile.mkdtemp(prefix="skranke-dovecot-")
+    for sub in ("run", "state", "home"):
+        os.makedirs(f"{workdir}/{sub}")
+    port = free_port()
+    server = Dovecot(workdir, port)
+    server.write_users()
+    with open(f"{workdir}/dovecot.conf", "w") as handle:
+        handle.write(_dovecot_config(workdir, port))
+    proc = subprocess.Popen(
+        [binary, "-F", "-c", f"{workdir}/dovecot.conf"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        try:
+            wait_for_port(port)
+        except RuntimeError:
+            proc.kill()
+            log = open(f"{workdir}/dovecot.log").read() if os.path.exists(f"{workdir}/dovecot.log") else ""
+            raise RuntimeError(f"Dovecot did not start: {proc.stderr.read().decode()} {log}") from None
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def imap_mailbox(dovecot, team):
+    """A Mailbox row pointing at a fresh Dovecot user; ``.imap`` is a client for delivering."""
+    from skranke.mail.models import Mailbox, Security
+
+    username, password = dovecot.new_user()
+    mailbox = Mailbox.objects.create(
+        address="kundeservice@firma.no",
+        team=team,
+        display_name="Firma kundeservice",
+        imap_host="127.0.0.1",
+        imap_port=dovecot.port,
+        imap_security=Security.NONE,
+        imap_username=username,
+        imap_password=password,
+        send_acknowledgement=False,
+    )
+    mailbox.imap = dovecot.client(username, password)
+    yield mailbox
+    try:
+        mailbox.imap.logout()
+    except Exception:
+        pass

@@ -224,7 +224,7 @@ def test_one_reindex_per_case_per_transaction(
             for text in ("en", "to", "tre"):
                 add_message(case, kind=MessageKind.NOTE, actor=agent, body_text=text)
     assert calls == [[case.pk]]
-    assert len(callbacks) == 1
+    assert sum(1 for func in callbacks if func.__module__ == index.__name__) == 1
 
 
 @pytest.mark.parametrize(
@@ -268,7 +268,7 @@ def people(indexed):
         create_customer,
         name="Ola Hansen",
         emails=["ola.hansen@example.no"],
-        phones=["+47 912 34 567"],
+        phones=["+47 922 33 444"],
         organisation=org,
     )
     hans = indexed(create_customer, name="Hans Ødegård", emails=["hans@firma.example"])
@@ -287,14 +287,15 @@ def people(indexed):
         ("ola.hansen@example.no", "ola"),
         ("OLA.HANSEN@EXAMPLE.NO", "ola"),
         ("hans@firma", "hans"),
-        ("+47 912 34 567", "ola"),
-        ("91234567", "ola"),
-        ("912 34 567", "ola"),
-        ("0047 912 34 567", "ola"),
-        ("4791234", "ola"),
-        ("(+47) 912-34-567", "ola"),
+        ("+47 922 33 444", "ola"),
+        ("92233444", "ola"),
+        ("922 33 444", "ola"),
+        ("0047 922 33 444", "ola"),
+        ("4792233", "ola"),
+        ("922 33", "ola"),
+        ("(+47) 922-33-444", "ola"),
         ("+46701234567", "lise"),
-        ("070 123 45 67", "lise"),
+        ("70 123 45 67", "lise"),
         ("fjordkraft", "ola"),
         ("923 609 016", "ola"),
     ],

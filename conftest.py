@@ -8,9 +8,15 @@ import pytest
 pytest_plugins = ["tests.servers"]
 
 
+def configure_test_settings(settings, tmp_path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    # Password hashing is deliberately slow; tests log personas in hundreds of times.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+    configure_test_settings(settings, tmp_path)
     # The personas are created with passwords; the production hasher costs ~0.5 s per user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

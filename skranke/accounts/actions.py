@@ -18,4 +18,3 @@ def set_presence(user: User, presence: str) -> User:
         user.presence = presence
         user.save(update_fields=["presence"])
     return user
-

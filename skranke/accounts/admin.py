@@ -47,7 +47,10 @@ class UserAdmin(BaseUserAdmin):
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("email", "name", "role", "password1", "password2")}),
+        (
+            None,
+            {"classes": ("wide",), "fields": ("email", "name", "role", "password1", "password2")},
+        ),
     )
 
 
@@ -73,5 +76,3 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: object) -> bool:
         # Tokens are issued with `skranke token create` so the raw value is shown exactly once.
         return False
-
-

@@ -9,7 +9,8 @@ from skranke.accounts.models import Presence
 
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(
-        label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+        label=_("Email"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 
     error_messages = {

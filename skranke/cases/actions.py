@@ -338,7 +338,7 @@ def update_case(case: Case, *, actor: User | None = None, **changes: Any) -> lis
         case.updated_at = now
         case.save()
         broadcast.case_changed(case.pk, case.number, {old_team_id, case.team_id}, kind="updated")
-        if "subject" in changes:
+        if "subject" in changes or "team" in changes:
             search_index.case_changed(case.pk)
     return events
 

@@ -16,7 +16,6 @@ from skranke.cases.access import access_case, visible_cases
 from skranke.cases.actions import (
     NewAttachment,
     add_message,
-    check_attachments,
     create_case,
     update_case,
 )
@@ -69,12 +68,11 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> Page[Case]:
 def create(request: HttpRequest, payload: CaseCreate) -> Status[Case]:
     """Open a case for an existing customer (by id) or one found or created by email/phone."""
     user = user_of(request)
-    attachments = new_attachments(payload.attachments)
-    # Refuse oversize files before a new customer is created for them.
-    check_attachments(attachments)
     team = team_from_ref(payload.team, ["body", "team"])
     assignee = agent_from_ref(payload.assignee, ["body", "assignee"])
     category = category_from_ref(payload.category, ["body", "category"])
+    # One transaction around both actions: a case that can't be created (an oversize
+    # attachment, say) must not leave behind the customer that was created for it.
     with transaction.atomic():
         customer = customer_from_ref(user, payload.customer)
         case = create_case(
@@ -92,7 +90,7 @@ def create(request: HttpRequest, payload: CaseCreate) -> Status[Case]:
             tags=payload.tags,
             assignee=assignee,
             language=payload.language.value if payload.language else None,
-            attachments=attachments,
+            attachments=new_attachments(payload.attachments),
         )
     return Status(201, case)
 

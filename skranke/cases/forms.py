@@ -116,7 +116,10 @@ class ReplyForm(forms.Form):
         label=_("Kind"),
     )
     body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), required=False, label=_("Message"), max_length=100_000
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        label=_("Message"),
+        max_length=100_000,
     )
     attachments = MultipleFileField(required=False, label=_("Attachments"))
     status = forms.ChoiceField(required=False, label=_("Then set status"))
@@ -145,7 +148,9 @@ class CasePropertiesForm(forms.Form):
         queryset=Category.objects.all(), required=False, label=_("Category")
     )
     team = forms.ModelChoiceField(queryset=Team.objects.all(), label=_("Team"))
-    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label=_("Assignee"))
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label=_("Assignee")
+    )
     tags = forms.CharField(
         required=False, label=_("Tags"), help_text=_("Separate with commas."), max_length=500
     )
@@ -206,7 +211,9 @@ class BulkForm(forms.Form):
         ("status", _("Set status…")),
     ]
     action = forms.ChoiceField(choices=ACTIONS, label=_("Action"))
-    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label=_("Assignee"))
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label=_("Assignee")
+    )
     status = forms.ChoiceField(choices=_blank(Status.choices), required=False, label=_("Status"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -238,7 +245,9 @@ class NewCaseForm(forms.Form):
     customer_email = forms.EmailField(required=False, label=_("Email"))
     customer_phone = forms.CharField(required=False, max_length=30, label=_("Phone"))
     subject = forms.CharField(max_length=300, label=_("Subject"))
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False, label=_("What the customer said"))
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}), required=False, label=_("What the customer said")
+    )
     message_kind = forms.ChoiceField(
         choices=[
             (MessageKind.CUSTOMER, _("The customer's inquiry")),
@@ -250,7 +259,9 @@ class NewCaseForm(forms.Form):
     )
     channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.PHONE, label=_("Channel"))
     team = forms.ModelChoiceField(queryset=Team.objects.all(), label=_("Team"))
-    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL, label=_("Priority"))
+    priority = forms.ChoiceField(
+        choices=Priority.choices, initial=Priority.NORMAL, label=_("Priority")
+    )
     type = forms.ChoiceField(choices=CaseType.choices, initial=CaseType.QUESTION, label=_("Type"))
     assign_to_me = forms.BooleanField(required=False, initial=True, label=_("Assign to me"))
     attachments = MultipleFileField(required=False, label=_("Attachments"))
@@ -271,10 +282,15 @@ class NewCaseForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         has_contact = data.get("customer_email") or data.get("customer_phone")
-        if not data.get("customer_id") and not has_contact and not self.errors.keys() & {
-            "customer_email",
-            "customer_phone",
-        }:
+        if (
+            not data.get("customer_id")
+            and not has_contact
+            and not self.errors.keys()
+            & {
+                "customer_email",
+                "customer_phone",
+            }
+        ):
             raise ValidationError(
                 _("Find the customer, or give an email address or phone number for a new one."),
                 code="no_customer",

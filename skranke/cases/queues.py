@@ -66,11 +66,33 @@ def _solved(user: User) -> QuerySet[Case]:
 QUEUES: dict[str, Queue] = {
     q.slug: q
     for q in [
-        Queue("mine", _("My open cases"), _("Nothing assigned to you. Take one from the unassigned queue."), _mine),
-        Queue("unassigned", _("Unassigned in my teams"), _("No unassigned cases in your teams."), _unassigned),
+        Queue(
+            "mine",
+            _("My open cases"),
+            _("Nothing assigned to you. Take one from the unassigned queue."),
+            _mine,
+        ),
+        Queue(
+            "unassigned",
+            _("Unassigned in my teams"),
+            _("No unassigned cases in your teams."),
+            _unassigned,
+        ),
         Queue("open", _("All open"), _("No open cases. Enjoy the calm."), _open),
-        Queue("follow_up", _("Follow-up due"), _("No pending cases are due for follow-up."), _follow_up, "follow_up"),
-        Queue("solved", _("Recently solved"), _("Nothing solved in the last seven days."), _solved, "solved"),
+        Queue(
+            "follow_up",
+            _("Follow-up due"),
+            _("No pending cases are due for follow-up."),
+            _follow_up,
+            "follow_up",
+        ),
+        Queue(
+            "solved",
+            _("Recently solved"),
+            _("Nothing solved in the last seven days."),
+            _solved,
+            "solved",
+        ),
     ]
 }
 DEFAULT_QUEUE = "mine"
@@ -116,8 +138,7 @@ def count(queryset: QuerySet[Any]) -> Count:
 def queue_counts(user: User) -> list[dict[str, Any]]:
     """The sidebar: every queue with its capped count (one small query each)."""
     return [
-        {"slug": q.slug, "label": q.label, "count": count(q.build(user))}
-        for q in QUEUES.values()
+        {"slug": q.slug, "label": q.label, "count": count(q.build(user))} for q in QUEUES.values()
     ]
 
 

@@ -19,7 +19,5 @@ urlpatterns = [
     path("<int:number>/quick/", views.quick, name="quick"),
     path("<int:number>/merge/", views.merge, name="merge"),
     path("<int:number>/link/", views.link, name="link"),
-    path(
-        "<int:number>/attachments/<int:attachment_id>/", views.attachment, name="attachment"
-    ),
+    path("<int:number>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
 ]

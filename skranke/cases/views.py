@@ -53,7 +53,11 @@ def _queue_context(request: HttpRequest, slug: str) -> dict[str, Any]:
     sort_key = filters.get("sort") or queue.default_sort
     page = queues.page_of(queues.sort(cases, sort_key), filters.get("page") or 1)
     params = {k: v for k, v in request.GET.items() if v and k != "page"}
-    active_filters = [k for k in ("status", "priority", "channel", "type", "team", "assignee", "tag", "q") if params.get(k)]
+    active_filters = [
+        k
+        for k in ("status", "priority", "channel", "type", "team", "assignee", "tag", "q")
+        if params.get(k)
+    ]
     base = reverse("cases:queue_named", args=[queue.slug])
     return {
         "queue": queue,
@@ -62,7 +66,8 @@ def _queue_context(request: HttpRequest, slug: str) -> dict[str, Any]:
         "page": page,
         "sort_key": sort_key,
         "filtered": bool(active_filters),
-        "list_url": base + ("?" + urlencode({**params, "page": page.number}) if params or page.number > 1 else ""),
+        "list_url": base
+        + ("?" + urlencode({**params, "page": page.number}) if params or page.number > 1 else ""),
         "queue_url": base,
         "next_url": base + "?" + urlencode({**params, "page": page.number + 1}),
         "previous_url": base + "?" + urlencode({**params, "page": page.number - 1}),
@@ -181,7 +186,9 @@ def timeline_partial(request: HttpRequest, number: int) -> HttpResponse:
     # The header (status, assignee) comes along out of band; forms with unsaved input don't.
     context = {"case": case, "entries": timeline(case)}
     html = render(request, "cases/detail.html#timeline", context).content.decode()
-    html += render(request, "cases/detail.html#case_header", {**context, "oob": True}).content.decode()
+    html += render(
+        request, "cases/detail.html#case_header", {**context, "oob": True}
+    ).content.decode()
     return HttpResponse(html)
 
 
@@ -189,7 +196,9 @@ def properties(request: HttpRequest, number: int) -> HttpResponse:
     case = access_case(request.user, number, write=request.method == "POST")  # type: ignore[arg-type]
     if request.method == "GET":
         form = CasePropertiesForm.for_case(case)
-        return render(request, "cases/detail.html#properties", {"case": case, "properties_form": form})
+        return render(
+            request, "cases/detail.html#properties", {"case": case, "properties_form": form}
+        )
     if request.method != "POST":
         return HttpResponse(status=405)
     form = CasePropertiesForm.for_case(case, request.POST)
@@ -256,7 +265,9 @@ def merge(request: HttpRequest, number: int) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error("number", exc)
             else:
-                messages.success(request, _("Merged into case #%(number)s.") % {"number": target.number})
+                messages.success(
+                    request, _("Merged into case #%(number)s.") % {"number": target.number}
+                )
                 return _redirect(request, target.get_absolute_url())
     return _rerender(request, case, "merge_form", merge_form=form)
 
@@ -288,7 +299,10 @@ def attachment(request: HttpRequest, number: int, attachment_id: int) -> FileRes
     if item is None:
         raise Http404("No such attachment")
     return FileResponse(
-        item.file.open("rb"), as_attachment=True, filename=item.filename, content_type=item.content_type
+        item.file.open("rb"),
+        as_attachment=True,
+        filename=item.filename,
+        content_type=item.content_type,
     )
 
 
@@ -313,7 +327,9 @@ def _rerender(request: HttpRequest, case: Case, partial: str, **forms: Any) -> H
 _REFRESHED_PARTS = ("case_header", "timeline", "properties", "merge_form")
 
 
-def _render_parts(request: HttpRequest, context: dict[str, Any], parts: tuple[str, ...]) -> HttpResponse:
+def _render_parts(
+    request: HttpRequest, context: dict[str, Any], parts: tuple[str, ...]
+) -> HttpResponse:
     html = "".join(
         render(request, f"cases/detail.html#{name}", context).content.decode() for name in parts
     )
@@ -387,7 +403,9 @@ def _register_case(request: HttpRequest, form: NewCaseForm) -> Case | None:
                 customer = access_customer(request.user, data["customer_id"])  # type: ignore[arg-type]
             else:
                 customer = find_or_create_customer(
-                    email=data["customer_email"], phone=data["customer_phone"], name=data["customer_name"]
+                    email=data["customer_email"],
+                    phone=data["customer_phone"],
+                    name=data["customer_name"],
                 )
             return actions.create_case(
                 customer=customer,
@@ -417,9 +435,13 @@ def customer_lookup(request: HttpRequest) -> HttpResponse:
     fields = ("customer_email", "customer_phone", "customer_name")
     trigger = request.htmx.trigger_name if request.htmx else None  # type: ignore[attr-defined]
     order = [trigger, *fields] if trigger in fields else list(fields)
-    text = next((request.GET.get(f, "").strip() for f in order if request.GET.get(f, "").strip()), "")
+    text = next(
+        (request.GET.get(f, "").strip() for f in order if request.GET.get(f, "").strip()), ""
+    )
     matches = search_customers(visible_customers(request.user), text, limit=6) if text else []  # type: ignore[arg-type]
-    return render(request, "cases/new.html#customer_matches", {"matches": matches, "searched": bool(text)})
+    return render(
+        request, "cases/new.html#customer_matches", {"matches": matches, "searched": bool(text)}
+    )
 
 
 @require_GET
@@ -427,4 +449,3 @@ def customer_pick(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("customer", "")
     picked = access_customer(request.user, int(raw)) if raw.isdigit() else None  # type: ignore[arg-type]
     return render(request, "cases/new.html#customer_box", {"picked": picked, "form": NewCaseForm()})
-

@@ -231,10 +231,12 @@ def _register_routers() -> None:
     from skranke.cases.api import router as cases_router
     from skranke.customers.api import organisations_router
     from skranke.customers.api import router as customers_router
+    from skranke.workforce.api import router as workforce_router
 
     api.add_router("/cases", cases_router)
     api.add_router("/customers", customers_router)
     api.add_router("/organisations", organisations_router)
+    api.add_router("/workforce", workforce_router)
 
 
 _register_routers()

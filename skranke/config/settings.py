@@ -7,6 +7,7 @@ everything an administrator changes at run time lives in the database instead.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -129,8 +130,11 @@ else:
                     "PRAGMA mmap_size=268435456;"
                 ),
             },
-            # A file, not memory: the live-server tests share it with a server thread.
-            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+            # A file, not memory: the live-server tests share it with a server thread. One per
+            # process, so parallel test runs on one machine never share a database.
+            "TEST": {
+                "NAME": str(Path(tempfile.gettempdir()) / f"skranke-test-{os.getpid()}.sqlite3")
+            },
         }
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("skranke.accounts.urls")),
     path("cases/", include("skranke.cases.urls")),
     path("customers/", include("skranke.customers.urls")),
+    path("workforce/", include("skranke.workforce.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -35,7 +35,9 @@ class CustomerForm(forms.Form):
     address = forms.CharField(max_length=200, required=False, label=_("Address"))
     postal_code = forms.CharField(max_length=10, required=False, label=_("Postal code"))
     city = forms.CharField(max_length=100, required=False, label=_("City"))
-    notes = forms.CharField(required=False, label=_("Notes"), widget=forms.Textarea(attrs={"rows": 4}))
+    notes = forms.CharField(
+        required=False, label=_("Notes"), widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     @classmethod
     def for_customer(cls, customer: Customer, data: Any = None) -> CustomerForm:
@@ -88,7 +90,9 @@ class OrganisationForm(forms.Form):
     email_domains = forms.CharField(
         required=False, label=_("Email domains"), help_text=_("For example firma.no, one a line.")
     )
-    notes = forms.CharField(required=False, label=_("Notes"), widget=forms.Textarea(attrs={"rows": 4}))
+    notes = forms.CharField(
+        required=False, label=_("Notes"), widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     @classmethod
     def for_organisation(cls, organisation: Organisation, data: Any = None) -> OrganisationForm:
@@ -116,5 +120,7 @@ class MergeCustomerForm(forms.Form):
     other = forms.CharField(
         max_length=200,
         label=_("Duplicate customer"),
-        help_text=_("Email, phone number or customer number of the duplicate to fold into this one."),
+        help_text=_(
+            "Email, phone number or customer number of the duplicate to fold into this one."
+        ),
     )

@@ -14,7 +14,9 @@ from skranke.customers.models import Customer
 from skranke.lib.validators import normalise_email, normalise_phone
 
 
-def search_customers(customers: QuerySet[Customer], text: str, *, limit: int = 50) -> list[Customer]:
+def search_customers(
+    customers: QuerySet[Customer], text: str, *, limit: int = 50
+) -> list[Customer]:
     text = text.strip()
     if not text:
         return []

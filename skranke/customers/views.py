@@ -35,7 +35,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     else:
         # Newest first walks the primary key; no sort over the whole table.
         results = list(
-            customers.select_related("organisation").prefetch_related("emails", "phones").order_by("-pk")[:50]
+            customers.select_related("organisation")
+            .prefetch_related("emails", "phones")
+            .order_by("-pk")[:50]
         )
     context = {"customers": results, "query": query, "nav_section": "customers"}
     if request.htmx and request.htmx.target == "customer-results":  # type: ignore[attr-defined]
@@ -58,7 +60,9 @@ def _customer_context(request: HttpRequest, customer: Customer, **extra: Any) ->
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = access_customer(request.user, customer_id)  # type: ignore[arg-type]
     if customer.merged_into_id:
-        messages.info(request, _("This customer was merged; showing the record it was merged into."))
+        messages.info(
+            request, _("This customer was merged; showing the record it was merged into.")
+        )
         return redirect("customers:detail", customer_id=customer.merged_into_id)
     return render(request, "customers/detail.html", _customer_context(request, customer))
 
@@ -100,7 +104,9 @@ def customer_merge(request: HttpRequest, customer_id: int) -> HttpResponse:
             form.add_error("other", _("That is this customer."))
         else:
             actions.merge_customers(source, target, actor=request.user)
-            messages.success(request, _("%(name)s was merged into this customer.") % {"name": source.name})
+            messages.success(
+                request, _("%(name)s was merged into this customer.") % {"name": source.name}
+            )
             return redirect("customers:detail", customer_id=target.pk)
     context = _customer_context(request, target, merge_form=form)
     return render(request, "customers/detail.html", context, status=400)
@@ -121,13 +127,17 @@ def _find_duplicate(request: HttpRequest, text: str) -> Customer | None:
 @require_GET
 def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpResponse:
     organisation = access_organisation(request.user, organisation_id)  # type: ignore[arg-type]
-    members = organisation.customers.filter(merged_into__isnull=True).prefetch_related("emails", "phones")
+    members = organisation.customers.filter(merged_into__isnull=True).prefetch_related(
+        "emails", "phones"
+    )
     cases = visible_cases(request.user).filter(organisation=organisation)  # type: ignore[arg-type]
     context = {
         "organisation": organisation,
         "members": members.order_by("name")[:100],
         "member_count": count(members),
-        "cases": cases.select_related("customer", "team", "assignee").order_by("-created_at")[:CASES_SHOWN],
+        "cases": cases.select_related("customer", "team", "assignee").order_by("-created_at")[
+            :CASES_SHOWN
+        ],
         "case_count": count(cases),
         "nav_section": "customers",
     }

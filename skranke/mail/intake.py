@@ -35,7 +35,6 @@ from skranke.cases.models import Case, DeliveryStatus, LinkKind, Message, Messag
 from skranke.customers.actions import (
     create_customer,
     find_customer,
-    find_or_create_customer,
     mark_email_undeliverable,
 )
 from skranke.customers.models import Customer
@@ -166,18 +165,21 @@ def ingest(
     assert mailbox is not None
 
     raw_path = store_raw(raw, parsed.fingerprint)
-    try:
-        with transaction.atomic():
-            result = _ingest_in_transaction(
-                parsed, mailbox, addresses, key, raw_path, source, imap_uid, imap_uidvalidity
-            )
-    except IntegrityError:
-        # Another worker took the same mail in at the same moment; its row is the answer.
-        existing = InboundEmail.objects.select_related("case").filter(dedupe_key=key).first()
-        if existing is None:
-            raise
-        return IngestResult(parsed, "duplicate", mailbox, existing.case, None, existing)
-    return result
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _ingest_in_transaction(
+                    parsed, mailbox, addresses, key, raw_path, source, imap_uid, imap_uidvalidity
+                )
+        except IntegrityError:
+            # Another worker took the same mail in at the same moment: its row is the answer.
+            existing = InboundEmail.objects.select_related("case").filter(dedupe_key=key).first()
+            if existing is not None:
+                return IngestResult(parsed, "duplicate", mailbox, existing.case, None, existing)
+            # Or it created the same new customer first; the next attempt finds them.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _ingest_in_transaction(
@@ -293,13 +295,15 @@ def _ingest_in_transaction(
 
 def _customer_for(parsed: ParsedMessage) -> Customer:
     if parsed.from_address:
+        # Look up first: find_or_create_customer would also "add" the known address again,
+        # which costs queries and a search reindex of all the customer's cases per mail.
+        found = find_customer(email=parsed.from_address)
+        if found is not None:
+            return found
         try:
-            return find_or_create_customer(email=parsed.from_address, name=parsed.from_name)
+            return create_customer(name=parsed.from_name, emails=[parsed.from_address])
         except ValidationError:
-            # The address belongs to a merged or conflicting record; the look-up alone is safe.
-            found = find_customer(email=parsed.from_address)
-            if found is not None:
-                return found
+            pass  # not a storable address; fall through to a customer without one
     return create_customer(name=parsed.from_name or _("Unknown sender"))
 
 

@@ -151,7 +151,9 @@ def reindex_customers(customer_ids: Sequence[int]) -> None:
 def case_documents(case_ids: Sequence[int]) -> list[CaseDocument]:
     """The searchable text of each case: subject, customer name and addresses, and every
     message (customer messages, replies and internal notes — only agents search)."""
-    rows = list(Case.objects.filter(pk__in=case_ids).values_list("pk", "subject", "customer_id"))
+    rows = list(
+        Case.objects.filter(pk__in=case_ids).values_list("pk", "team_id", "subject", "customer_id")
+    )
     if not rows:
         return []
     bodies: dict[int, list[str]] = defaultdict(list)
@@ -165,15 +167,16 @@ def case_documents(case_ids: Sequence[int]) -> list[CaseDocument]:
         if text and room > 0:
             bodies[case_id].append(text[:room])
             sizes[case_id] += len(text[:room])
-    people = _customer_labels({r[2] for r in rows})
+    people = _customer_labels({r[3] for r in rows})
     return [
         CaseDocument(
             case_id=pk,
+            team_id=team_id,
             subject=subject,
             customer=people.get(customer_id, ""),
             body="\n".join(bodies.get(pk, ())),
         )
-        for pk, subject, customer_id in rows
+        for pk, team_id, subject, customer_id in rows
     ]
 
 

@@ -54,16 +54,31 @@ def search_cases(user: User, query: str, *, limit: int = 50, offset: int = 0) ->
     if offset == 0 and (case := find_case_by_number(user, query)) is not None:
         found.append(case.pk)
     terms = parse_query(query)
-    if terms and limit:
+    teams = _visible_team_ids(user)
+    if terms and limit and teams != []:
         ids = backend().search_cases(
             terms,
             _case_visibility(user),
+            teams=teams,
             candidates=max(CANDIDATES, offset + limit),
             limit=limit,
             offset=offset,
         )
         found.extend(pk for pk in ids if pk not in found)
     return found[:limit]
+
+
+def _visible_team_ids(user: User) -> list[int] | None:
+    """The teams whose cases the user may see, or None for all teams.
+
+    Only a pre-filter, so the index can narrow the matches cheaply: every result still passes
+    ``visible_cases``, which is the rule.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return []
+    if user.sees_all_teams:
+        return None
+    return list(user.teams.values_list("pk", flat=True))
 
 
 def _case_visibility(user: User) -> Visibility:

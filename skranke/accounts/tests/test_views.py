@@ -14,13 +14,17 @@ def test_login_page_in_norwegian_by_default(client, db):
 
 
 def test_login_with_email_and_password(client, agent):
-    response = client.post(reverse("accounts:login"), {"username": "kari@example.no", "password": "pw-kari-123"})
+    response = client.post(
+        reverse("accounts:login"), {"username": "kari@example.no", "password": "pw-kari-123"}
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("cases:queue")
 
 
 def test_wrong_password_shows_error(client, agent):
-    response = client.post(reverse("accounts:login"), {"username": "kari@example.no", "password": "feil"})
+    response = client.post(
+        reverse("accounts:login"), {"username": "kari@example.no", "password": "feil"}
+    )
     assert response.status_code == 200
     assert "Feil e-postadresse eller passord" in response.content.decode()
 
@@ -34,7 +38,9 @@ def test_logout(client, agent):
 
 def test_presence_switch(client, agent):
     client.force_login(agent)
-    response = client.post(reverse("accounts:presence"), {"presence": "busy"}, HTTP_HX_REQUEST="true")
+    response = client.post(
+        reverse("accounts:presence"), {"presence": "busy"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 200
     agent.refresh_from_db()
     assert agent.presence == Presence.BUSY
@@ -64,8 +70,16 @@ def test_language_switch_to_english(client, agent):
 
 def test_admin_lists_agents_teams_customers(client, admin_user, agent, customer):
     client.force_login(admin_user)
-    for url in ["/admin/accounts/user/", "/admin/accounts/team/", "/admin/cases/category/",
-                "/admin/customers/customer/", "/admin/customers/organisation/", "/admin/cases/tag/",
-                f"/admin/accounts/user/{agent.pk}/change/", "/admin/accounts/user/add/",
-                f"/admin/customers/customer/{customer.pk}/change/", "/admin/customers/customer/?q=per"]:
+    for url in [
+        "/admin/accounts/user/",
+        "/admin/accounts/team/",
+        "/admin/cases/category/",
+        "/admin/customers/customer/",
+        "/admin/customers/organisation/",
+        "/admin/cases/tag/",
+        f"/admin/accounts/user/{agent.pk}/change/",
+        "/admin/accounts/user/add/",
+        f"/admin/customers/customer/{customer.pk}/change/",
+        "/admin/customers/customer/?q=per",
+    ]:
         assert client.get(url).status_code == 200, url

@@ -37,12 +37,6 @@ def bearer(user: User) -> Client:
     return Client(headers={"Authorization": f"Bearer {raw}", "Accept-Language": "en"})
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The personas are created with passwords; the default hasher is slow by design.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api(agent) -> Client:
     return bearer(agent)

@@ -123,7 +123,9 @@ def test_queue_search_by_number_jumps_to_case(logged_in, case):
 
 
 def test_queue_search_for_other_teams_number_does_not_jump(logged_in, other_case):
-    response = logged_in.get(reverse("cases:queue_named", args=["open"]), {"q": str(other_case.number)})
+    response = logged_in.get(
+        reverse("cases:queue_named", args=["open"]), {"q": str(other_case.number)}
+    )
     assert response.status_code == 200
 
 
@@ -170,7 +172,9 @@ def test_bulk_assign_to_me(logged_in, agent, case, other_case):
 
 def test_bulk_status_htmx_triggers_refresh(logged_in, case):
     response = logged_in.post(
-        reverse("cases:bulk"), {"numbers": [case.number], "action": "status", "status": "solved"}, **HTMX
+        reverse("cases:bulk"),
+        {"numbers": [case.number], "action": "status", "status": "solved"},
+        **HTMX,
     )
     assert response["HX-Trigger"] == "queue-refresh"
     case.refresh_from_db()
@@ -223,7 +227,9 @@ def test_case_page_query_count(client, agent, case, django_assert_max_num_querie
 
 
 def test_reply_writes_message_and_event(logged_in, agent, case):
-    response = logged_in.post(reverse("cases:reply", args=[case.number]), {"kind": "reply", "body": "Vi ser på det."})
+    response = logged_in.post(
+        reverse("cases:reply", args=[case.number]), {"kind": "reply", "body": "Vi ser på det."}
+    )
     assert response.status_code == 302
     message = case.messages.get(kind=MessageKind.REPLY)
     assert message.author == agent and message.body_text == "Vi ser på det."
@@ -234,7 +240,9 @@ def test_reply_writes_message_and_event(logged_in, agent, case):
 
 def test_reply_htmx_returns_fragments(logged_in, case):
     response = logged_in.post(
-        reverse("cases:reply", args=[case.number]), {"kind": "note", "body": "Notat", "status": "pending"}, **HTMX
+        reverse("cases:reply", args=[case.number]),
+        {"kind": "note", "body": "Notat", "status": "pending"},
+        **HTMX,
     )
     content = response.content.decode()
     assert 'id="timeline"' in content and 'hx-swap-oob="true"' in content
@@ -244,7 +252,9 @@ def test_reply_htmx_returns_fragments(logged_in, case):
 
 def test_empty_reply_is_refused(logged_in, case):
     before = Message.objects.count()
-    response = logged_in.post(reverse("cases:reply", args=[case.number]), {"kind": "reply", "body": "  "})
+    response = logged_in.post(
+        reverse("cases:reply", args=[case.number]), {"kind": "reply", "body": "  "}
+    )
     assert response.status_code == 400
     assert Message.objects.count() == before
 
@@ -254,7 +264,8 @@ def test_oversize_attachment_is_refused_with_clear_message(logged_in, case, sett
     before = (Message.objects.count(), CaseEvent.objects.count())
     upload = SimpleUploadedFile("stor.pdf", b"x" * 11, content_type="application/pdf")
     response = logged_in.post(
-        reverse("cases:reply", args=[case.number]), {"kind": "reply", "body": "Se vedlegg", "attachments": upload}
+        reverse("cases:reply", args=[case.number]),
+        {"kind": "reply", "body": "Se vedlegg", "attachments": upload},
     )
     assert response.status_code == 400
     content = response.content.decode()
@@ -268,7 +279,9 @@ def test_oversize_attachment_in_norwegian(client, agent, case, settings):
     client.cookies["django_language"] = "nb"
     upload = SimpleUploadedFile("stor.pdf", b"x" * 11)
     response = client.post(
-        reverse("cases:reply", args=[case.number]), {"kind": "reply", "body": "x", "attachments": upload}, **HTMX
+        reverse("cases:reply", args=[case.number]),
+        {"kind": "reply", "body": "x", "attachments": upload},
+        **HTMX,
     )
     assert "største" in response.content.decode()
 
@@ -287,15 +300,31 @@ def test_properties_change_writes_events(logged_in, agent, case, other_team):
     response = logged_in.post(reverse("cases:properties", args=[case.number]), data)
     assert response.status_code == 302
     case.refresh_from_db()
-    assert (case.status, case.priority, case.type, case.assignee) == ("pending", "high", "complaint", agent)
+    assert (case.status, case.priority, case.type, case.assignee) == (
+        "pending",
+        "high",
+        "complaint",
+        agent,
+    )
     assert sorted(case.tags.values_list("name", flat=True)) == ["faktura", "viktig"]
     kinds = set(case.events.values_list("kind", flat=True))
-    assert {EventKind.STATUS, EventKind.PRIORITY, EventKind.TYPE, EventKind.ASSIGNEE, EventKind.TAGS} <= kinds
+    assert {
+        EventKind.STATUS,
+        EventKind.PRIORITY,
+        EventKind.TYPE,
+        EventKind.ASSIGNEE,
+        EventKind.TAGS,
+    } <= kinds
 
 
 def test_properties_bad_input_writes_nothing(logged_in, case):
     events = CaseEvent.objects.count()
-    data = {"props-status": "pending", "props-priority": "nope", "props-type": "question", "props-team": case.team_id}
+    data = {
+        "props-status": "pending",
+        "props-priority": "nope",
+        "props-type": "question",
+        "props-team": case.team_id,
+    }
     response = logged_in.post(reverse("cases:properties", args=[case.number]), data, **HTMX)
     assert response.status_code == 200
     assert "error" in response.content.decode()
@@ -309,12 +338,16 @@ def test_quick_assign_and_solve(logged_in, agent, case):
     logged_in.post(reverse("cases:quick", args=[case.number]), {"do": "solve"}, **HTMX)
     case.refresh_from_db()
     assert case.assignee == agent and case.status == Status.SOLVED
-    assert logged_in.post(reverse("cases:quick", args=[case.number]), {"do": "x"}).status_code == 400
+    assert (
+        logged_in.post(reverse("cases:quick", args=[case.number]), {"do": "x"}).status_code == 400
+    )
 
 
 def test_merge_into_other_case(logged_in, case, customer, team):
     target = create_case(customer=customer, subject="Hovedsak", team=team, body_text="første")
-    response = logged_in.post(reverse("cases:merge", args=[case.number]), {"merge-number": target.number})
+    response = logged_in.post(
+        reverse("cases:merge", args=[case.number]), {"merge-number": target.number}
+    )
     assert response.status_code == 302 and response["Location"] == target.get_absolute_url()
     case.refresh_from_db()
     assert case.merged_into == target and case.status == Status.CLOSED
@@ -322,7 +355,9 @@ def test_merge_into_other_case(logged_in, case, customer, team):
 
 def test_merge_into_invisible_or_missing_case_is_refused(logged_in, case, other_case):
     for number in (other_case.number, 999999, case.number):
-        response = logged_in.post(reverse("cases:merge", args=[case.number]), {"merge-number": number})
+        response = logged_in.post(
+            reverse("cases:merge", args=[case.number]), {"merge-number": number}
+        )
         assert response.status_code == 400
     case.refresh_from_db()
     assert case.merged_into is None
@@ -355,7 +390,9 @@ def _new_case_data(team, **extra):
 
 
 def test_new_case_for_known_caller_by_phone(logged_in, agent, customer, team):
-    response = logged_in.post(reverse("cases:new"), _new_case_data(team, customer_phone="912 34 567"))
+    response = logged_in.post(
+        reverse("cases:new"), _new_case_data(team, customer_phone="912 34 567")
+    )
     case = Case.objects.get(subject="Ringte om faktura")
     assert response.status_code == 302 and response["Location"] == case.get_absolute_url()
     assert case.customer == customer and case.channel == "phone" and case.assignee == agent
@@ -364,7 +401,9 @@ def test_new_case_for_known_caller_by_phone(logged_in, agent, customer, team):
 def test_new_case_creates_new_customer(logged_in, team):
     logged_in.post(
         reverse("cases:new"),
-        _new_case_data(team, customer_email="Ny@Kunde.no", customer_name="Nils Ny", channel="walk_in"),
+        _new_case_data(
+            team, customer_email="Ny@Kunde.no", customer_name="Nils Ny", channel="walk_in"
+        ),
     )
     customer = Customer.objects.get(emails__address="ny@kunde.no")
     assert customer.name == "Nils Ny"
@@ -389,9 +428,13 @@ def test_new_case_bad_input_writes_nothing(logged_in, team, settings):
 
 
 def test_customer_lookup_as_you_type(logged_in, customer):
-    response = logged_in.get(reverse("cases:customer_lookup"), {"customer_email": "per@kunde"}, **HTMX)
+    response = logged_in.get(
+        reverse("cases:customer_lookup"), {"customer_email": "per@kunde"}, **HTMX
+    )
     assert "Per Kunde" in response.content.decode()
-    response = logged_in.get(reverse("cases:customer_lookup"), {"customer_phone": "91234567"}, **HTMX)
+    response = logged_in.get(
+        reverse("cases:customer_lookup"), {"customer_phone": "91234567"}, **HTMX
+    )
     assert "Per Kunde" in response.content.decode()
     picked = logged_in.get(reverse("cases:customer_pick"), {"customer": customer.pk}, **HTMX)
     assert f'value="{customer.pk}"' in picked.content.decode()

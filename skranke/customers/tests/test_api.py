@@ -25,11 +25,6 @@ def bearer(user: User) -> Client:
     return Client(headers={"Authorization": f"Bearer {raw}", "Accept-Language": "en"})
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api(agent) -> Client:
     return bearer(agent)

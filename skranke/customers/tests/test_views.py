@@ -33,7 +33,15 @@ def test_missing_customer_is_404(logged_in, db):
 
 @pytest.mark.parametrize(
     ("query", "found"),
-    [("per", True), ("PER K", True), ("kunde", True), ("per@kunde.no", True), ("91234567", True), ("+4791234567", True), ("anne", False)],
+    [
+        ("per", True),
+        ("PER K", True),
+        ("kunde", True),
+        ("per@kunde.no", True),
+        ("91234567", True),
+        ("+4791234567", True),
+        ("anne", False),
+    ],
 )
 def test_search(logged_in, customer, query, found):
     response = logged_in.get(reverse("customers:list"), {"q": query})
@@ -42,7 +50,10 @@ def test_search(logged_in, customer, query, found):
 
 def test_search_htmx_partial(logged_in, customer):
     response = logged_in.get(
-        reverse("customers:list"), {"q": "per"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="customer-results"
+        reverse("customers:list"),
+        {"q": "per"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="customer-results",
     )
     content = response.content.decode()
     assert "Per Kunde" in content and "<html" not in content
@@ -77,16 +88,27 @@ def test_edit_customer_with_several_contacts(logged_in, customer):
     assert response.status_code == 302
     customer.refresh_from_db()
     assert customer.name == "Per Kunde Jr." and customer.city == "Oslo"
-    assert sorted(customer.emails.values_list("address", flat=True)) == ["per.jobb@firma.no", "per@kunde.no"]
+    assert sorted(customer.emails.values_list("address", flat=True)) == [
+        "per.jobb@firma.no",
+        "per@kunde.no",
+    ]
     assert customer.phones.count() == 2
 
 
 def test_edit_customer_bad_input_writes_nothing(logged_in, customer, other_customer):
     base = {"name": "Nytt navn", "preferred_language": "nb", "emails": "", "phones": ""}
-    for bad in ({"emails": "ikke-en-adresse"}, {"phones": "abc"}, {"emails": "anne@annen.no"}, {"name": ""}):
+    for bad in (
+        {"emails": "ikke-en-adresse"},
+        {"phones": "abc"},
+        {"emails": "anne@annen.no"},
+        {"name": ""},
+    ):
         response = logged_in.post(reverse("customers:edit", args=[customer.pk]), {**base, **bad})
         assert response.status_code == 400
-        assert 'class="error"' in response.content.decode() or "form-errors" in response.content.decode()
+        assert (
+            'class="error"' in response.content.decode()
+            or "form-errors" in response.content.decode()
+        )
     customer.refresh_from_db()
     assert customer.name == "Per Kunde"
     assert CustomerEmail.objects.get(address="anne@annen.no").customer == other_customer
@@ -95,7 +117,9 @@ def test_edit_customer_bad_input_writes_nothing(logged_in, customer, other_custo
 
 def test_merge_customers(logged_in, customer, other_customer, team):
     case = create_case(customer=other_customer, subject="Annens sak", team=team)
-    response = logged_in.post(reverse("customers:merge", args=[customer.pk]), {"other": "anne@annen.no"})
+    response = logged_in.post(
+        reverse("customers:merge", args=[customer.pk]), {"other": "anne@annen.no"}
+    )
     assert response.status_code == 302
     other_customer.refresh_from_db()
     case.refresh_from_db()
@@ -103,7 +127,9 @@ def test_merge_customers(logged_in, customer, other_customer, team):
     assert case.customer == customer
     # The old record redirects to the surviving one.
     old = logged_in.get(reverse("customers:detail", args=[other_customer.pk]))
-    assert old.status_code == 302 and old["Location"] == reverse("customers:detail", args=[customer.pk])
+    assert old.status_code == 302 and old["Location"] == reverse(
+        "customers:detail", args=[customer.pk]
+    )
 
 
 def test_merge_with_unknown_or_self_is_refused(logged_in, customer):

@@ -146,6 +146,8 @@ default_login_user = {login}
 first_valid_uid = 1
 first_valid_gid = 1
 mail_location = maildir:~/Maildir
+# A test server: durability of its own files does not matter, speed does.
+mail_fsync = never
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {workdir}/passwd

@@ -62,17 +62,18 @@ def test_sigkill_mid_batch_then_restart_imports_every_mail_exactly_once(
     mail,  # noqa: F811
 ):
     message_ids = [f"crash-{n}@kunde.no" for n in range(BATCH)]
-    for n, message_id in enumerate(message_ids):
-        imap_mailbox.imap.append(
-            "INBOX",
-            mail(
-                sender=f"Kunde {n % 50} <kunde{n % 50}@kunde.no>",
-                subject=f"Henvendelse nummer {n}",
-                body=f"Melding {n}",
-                message_id=message_id,
-                attachments=[("vedlegg.txt", f"fil {n}".encode(), "text/plain")] if n % 5 == 0 else [],
-            ),
+    mails = [
+        mail(
+            sender=f"Kunde {n % 50} <kunde{n % 50}@kunde.no>",
+            subject=f"Henvendelse nummer {n}",
+            body=f"Melding {n}",
+            message_id=message_id,
+            attachments=[("vedlegg.txt", f"fil {n}".encode(), "text/plain")] if n % 5 == 0 else [],
         )
+        for n, message_id in enumerate(message_ids)
+    ]
+    for start in range(0, BATCH, 100):
+        imap_mailbox.imap.multiappend("INBOX", mails[start : start + 100])
 
     kills = 0
     for threshold in (60, 200):

@@ -21,6 +21,7 @@ Visibility = Callable[[str], tuple[str, tuple[Any, ...]]]
 @dataclass(frozen=True)
 class CaseDocument:
     case_id: int
+    team_id: int
     subject: str
     customer: str
     body: str

@@ -24,6 +24,7 @@ CUSTOMER_TABLE = "search_customer_document"
 _TABLES = [
     f"""CREATE TABLE {CASE_TABLE} (
         case_id bigint PRIMARY KEY,
+        team_id bigint NOT NULL,
         document tsvector NOT NULL
     )""",
     f"""CREATE TABLE {CUSTOMER_TABLE} (
@@ -63,10 +64,10 @@ def drop_schema(conn: BaseDatabaseWrapper) -> None:
 def begin_rebuild() -> None:
     # Filling the tables and then building the GIN indexes once is several times quicker
     # than updating the indexes row by row.
+    drop_schema(connection)
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {CASE_TABLE}, {CUSTOMER_TABLE}")
-        cursor.execute("DROP INDEX IF EXISTS search_case_document_gin")
-        cursor.execute("DROP INDEX IF EXISTS search_customer_document_gin")
+        for sql in _TABLES:
+            cursor.execute(sql)
 
 
 def end_rebuild() -> None:
@@ -80,14 +81,17 @@ def end_rebuild() -> None:
 
 def write_cases(documents: Iterable[CaseDocument], *, replace: bool = True) -> None:
     rows = [
-        (d.case_id, plain_words(d.subject), plain_words(d.customer), plain_words(d.body))
+        (d.case_id, d.team_id, plain_words(d.subject), plain_words(d.customer), plain_words(d.body))
         for d in documents
     ]
-    conflict = " ON CONFLICT (case_id) DO UPDATE SET document = EXCLUDED.document"
+    conflict = (
+        " ON CONFLICT (case_id) DO UPDATE"
+        " SET team_id = EXCLUDED.team_id, document = EXCLUDED.document"
+    )
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {CASE_TABLE} (case_id, document) VALUES (%s, {_CASE_VECTOR})"
-            + (conflict if replace else ""),
+            f"INSERT INTO {CASE_TABLE} (case_id, team_id, document)"
+            f" VALUES (%s, %s, {_CASE_VECTOR})" + (conflict if replace else ""),
             rows,
         )
 
@@ -117,7 +121,13 @@ def delete_customers(ids: Sequence[int]) -> None:
 
 
 def search_cases(
-    terms: list[Term], visibility: Visibility, *, candidates: int, limit: int, offset: int
+    terms: list[Term],
+    visibility: Visibility,
+    *,
+    teams: list[int] | None,
+    candidates: int,
+    limit: int,
+    offset: int,
 ) -> list[int]:
     # The inner query takes the newest ``candidates`` visible matches (the planner walks the
     # primary key backwards for common words, or uses the GIN index for rare ones); only those
@@ -126,13 +136,18 @@ def search_cases(
     sql = (
         "SELECT c.case_id FROM ("
         f" SELECT d.case_id, d.document FROM {CASE_TABLE} d"
-        " WHERE d.document @@ to_tsquery('simple', %s) AND EXISTS (" + visible_sql + ")"
+        " WHERE d.document @@ to_tsquery('simple', %s)"
+        + (" AND d.team_id = ANY(%s)" if teams is not None else "")
+        + " AND EXISTS ("
+        + visible_sql
+        + ")"
         " ORDER BY d.case_id DESC LIMIT %s"
         ") c ORDER BY ts_rank(c.document, to_tsquery('simple', %s)) DESC, c.case_id DESC"
         " LIMIT %s OFFSET %s"
     )
     query = tsquery(terms)
-    params = (query, *visible_params, candidates, query, limit, offset)
+    team_params = () if teams is None else (list(teams),)
+    params = (query, *team_params, *visible_params, candidates, query, limit, offset)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]

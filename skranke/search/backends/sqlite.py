@@ -1,6 +1,8 @@
 """SQLite: FTS5 tables holding words already stemmed in Python (see ``skranke.search.text``).
 
-``rowid`` is the case (or customer) id. ``detail=column`` keeps which column a word is in, for
+``rowid`` is the case (or customer) id. The ``scope`` column holds the case's team as a word
+("t12"), so an agent's search intersects with their teams inside FTS5 instead of checking every
+match of a common word against ``cases_case``. ``detail=column`` keeps which column a word is in, for
 bm25's column weights, but no positions: we never search phrases, and the index is much smaller.
 The prefix indexes make the two- and three-letter prefixes typed first as cheap as whole words.
 """
@@ -19,13 +21,13 @@ CASE_TABLE = "search_case_fts"
 CUSTOMER_TABLE = "search_customer_fts"
 _OPTIONS = "tokenize='unicode61 remove_diacritics 0', detail=column, prefix='2 3'"
 _SCHEMA = {
-    CASE_TABLE: f"CREATE VIRTUAL TABLE {CASE_TABLE} USING fts5(subject, customer, body, {_OPTIONS})",
+    CASE_TABLE: f"CREATE VIRTUAL TABLE {CASE_TABLE} USING fts5(subject, customer, body, scope, {_OPTIONS})",
     CUSTOMER_TABLE: (
         f"CREATE VIRTUAL TABLE {CUSTOMER_TABLE} USING fts5(name, organisation, contact, {_OPTIONS})"
     ),
 }
 # bm25 weights per column: a word in the subject (or name) counts most.
-CASE_WEIGHTS = "4.0, 2.0, 1.0"
+CASE_WEIGHTS = "4.0, 2.0, 1.0, 0.0"
 CUSTOMER_WEIGHTS = "4.0, 2.0, 2.0"
 
 
@@ -63,14 +65,21 @@ def _delete(table: str, ids: Sequence[int]) -> None:
 
 def write_cases(documents: Iterable[CaseDocument], *, replace: bool = True) -> None:
     rows = [
-        (d.case_id, stemmed_words(d.subject), stemmed_words(d.customer), stemmed_words(d.body))
+        (
+            d.case_id,
+            stemmed_words(d.subject),
+            stemmed_words(d.customer),
+            stemmed_words(d.body),
+            f"t{d.team_id}",
+        )
         for d in documents
     ]
     if replace:
         _delete(CASE_TABLE, [r[0] for r in rows])
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {CASE_TABLE}(rowid, subject, customer, body) VALUES (%s, %s, %s, %s)",
+            f"INSERT INTO {CASE_TABLE}(rowid, subject, customer, body, scope) "
+            "VALUES (%s, %s, %s, %s, %s)",
             rows,
         )
 
@@ -100,7 +109,13 @@ def delete_customers(ids: Sequence[int]) -> None:
 
 
 def search_cases(
-    terms: list[Term], visibility: Visibility, *, candidates: int, limit: int, offset: int
+    terms: list[Term],
+    visibility: Visibility,
+    *,
+    teams: list[int] | None,
+    candidates: int,
+    limit: int,
+    offset: int,
 ) -> list[int]:
     # FTS5 walks matches newest first and stops after ``candidates`` visible ones; only those
     # are scored, so a common word costs the same as a rare one.
@@ -112,7 +127,10 @@ def search_cases(
         " ORDER BY rowid DESC LIMIT %s"
         ") ORDER BY score, id DESC LIMIT %s OFFSET %s"
     )
-    params = (fts5_match(terms), *visible_params, candidates, limit, offset)
+    match = "(" + fts5_match(terms) + ")"
+    if teams is not None:
+        match += " AND scope : (" + " OR ".join(f"t{int(pk)}" for pk in teams) + ")"
+    params = (match, *visible_params, candidates, limit, offset)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]

@@ -134,6 +134,20 @@ def test_agent_never_sees_other_teams_cases(cases, agent, other_agent):
     assert cases["hidden"].pk not in search_cases(agent, str(cases["hidden"].number))
 
 
+def test_moving_a_case_to_another_team_moves_it_in_search(
+    indexed, cases, agent, other_agent, other_team
+):
+    case = cases["retur"]
+    indexed(update_case, case, actor=agent, team=other_team)
+    assert search_cases(agent, "vaskemaskin") == []
+    assert search_cases(other_agent, "vaskemaskin") == [case.pk]
+
+
+def test_agent_without_team_finds_nothing(cases, agent, team):
+    team.members.remove(agent)
+    assert search_cases(agent, "faktura") == []
+
+
 def test_team_lead_sees_all_teams(cases, team_lead):
     found = search_cases(team_lead, "faktura")
     assert set(found) == {cases["faktura"].pk, cases["hidden"].pk}
@@ -164,9 +178,7 @@ def test_reply_and_note_are_searchable(indexed, cases, agent):
         body_text="Vi har sendt deg en kreditnota.",
     )
     assert search_cases(agent, "kreditnotaen") == [case.pk]
-    indexed(
-        add_message, case, kind=MessageKind.NOTE, actor=agent, body_text="Sjekk med regnskap."
-    )
+    indexed(add_message, case, kind=MessageKind.NOTE, actor=agent, body_text="Sjekk med regnskap.")
     assert search_cases(agent, "regnskapet") == [case.pk]
 
 

@@ -43,11 +43,11 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = _blank(Status.choices, _("Any status"))
-        self.fields["priority"].choices = _blank(Priority.choices, _("Any priority"))
-        self.fields["channel"].choices = _blank(Channel.choices, _("Any channel"))
-        self.fields["type"].choices = _blank(CaseType.choices, _("Any type"))
-        self.fields["sort"].choices = [(k, SORTS[k][0]) for k in VISIBLE_SORTS] + [
+        self.fields["status"].choices = _blank(Status.choices, _("Any status"))  # type: ignore[attr-defined]
+        self.fields["priority"].choices = _blank(Priority.choices, _("Any priority"))  # type: ignore[attr-defined]
+        self.fields["channel"].choices = _blank(Channel.choices, _("Any channel"))  # type: ignore[attr-defined]
+        self.fields["type"].choices = _blank(CaseType.choices, _("Any type"))  # type: ignore[attr-defined]
+        self.fields["sort"].choices = [(k, SORTS[k][0]) for k in VISIBLE_SORTS] + [  # type: ignore[attr-defined]
             (k, SORTS[k][0]) for k in SORTS if k not in VISIBLE_SORTS
         ]
 
@@ -126,7 +126,7 @@ class ReplyForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = _blank(Status.choices, _("Keep status"))
+        self.fields["status"].choices = _blank(Status.choices, _("Keep status"))  # type: ignore[attr-defined]
 
     def clean_attachments(self) -> list[UploadedFile]:
         files = self.cleaned_data.get("attachments") or []
@@ -134,7 +134,8 @@ class ReplyForm(forms.Form):
         return files
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not (data.get("body") or "").strip() and not data.get("attachments") and not self.errors:
             raise ValidationError(_("Write a message or attach a file."), code="empty_message")
         return data
@@ -184,7 +185,8 @@ class CasePropertiesForm(forms.Form):
         return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("status") == Status.PENDING and not data.get("follow_up_at"):
             self.add_error("follow_up_at", _("A pending case needs a follow-up time."))
         return data
@@ -221,7 +223,8 @@ class BulkForm(forms.Form):
         self.fields["assignee"].queryset = active_agents()  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         values = self.data.getlist("numbers") if hasattr(self.data, "getlist") else []
         try:
             numbers = sorted({int(v) for v in values})
@@ -280,7 +283,8 @@ class NewCaseForm(forms.Form):
         return files
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         has_contact = data.get("customer_email") or data.get("customer_phone")
         if (
             not data.get("customer_id")

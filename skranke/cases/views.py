@@ -104,7 +104,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
         back = reverse("cases:queue")
     if not form.is_valid():
         for error in form.errors.values():
-            messages.error(request, " ".join(error))
+            messages.error(request, " ".join(str(e) for e in error))
         return _back_to_list(request, back)
     data = form.cleaned_data
     # Only cases the agent can see; numbers of other teams' cases are silently ignored.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -116,20 +117,27 @@ def find_mailbox(addresses: Iterable[str]) -> Mailbox | None:
 
 
 def store_raw(raw: bytes, fingerprint: str) -> str:
-    """Write the raw message where nothing can lose it; content-addressed, so idempotent."""
-    path = f"mail/raw/{fingerprint[:2]}/{fingerprint[2:4]}/{fingerprint}.eml"
-    if default_storage.exists(path):
-        return path
-    name = default_storage.save(path, ContentFile(raw))
+    """Write the raw message where nothing can lose it; content-addressed, so idempotent.
+
+    On a local filesystem the file is written under a temporary name, fsynced and renamed,
+    so a crash mid-write never leaves a truncated file that a retry would take as stored.
+    """
+    name = f"mail/raw/{fingerprint[:2]}/{fingerprint[2:4]}/{fingerprint}.eml"
     try:
-        # The database commit that follows is durable; make the file as durable before it.
-        fd = os.open(default_storage.path(name), os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except (NotImplementedError, OSError):
-        pass
+        path = default_storage.path(name)
+    except NotImplementedError:  # object storage: its own write is atomic
+        if not default_storage.exists(name):
+            default_storage.save(name, ContentFile(raw))
+        return name
+    if os.path.exists(path):
+        return name
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    with open(temporary, "wb") as handle:
+        handle.write(raw)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
     return name
 
 
@@ -330,6 +338,8 @@ def _is_own_address(address: str) -> bool:
 
 
 def _cc_entries(parsed: ParsedMessage, mailbox: Mailbox) -> list[dict[str, str]]:
+    if not parsed.cc:
+        return []
     own = set(Mailbox.objects.values_list("address", flat=True)) | {mailbox.address}
     sender = (parsed.from_address or "").lower()
     entries: list[dict[str, str]] = []

@@ -111,9 +111,7 @@ def mark_failed(schedule: Schedule, message: str, *, reasons: list[str] | None =
     schedule.reasons = reasons or []
     schedule.error = message
     schedule.finished_at = timezone.now()
-    schedule.save(
-        update_fields=["run_status", "solver_status", "reasons", "error", "finished_at"]
-    )
+    schedule.save(update_fields=["run_status", "solver_status", "reasons", "error", "finished_at"])
 
 
 @transaction.atomic

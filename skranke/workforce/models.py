@@ -190,7 +190,9 @@ class AgentContract(models.Model):
     days_off = models.JSONField(
         _("requested days off"), default=list, blank=True, help_text=_('e.g. ["2026-06-04"]')
     )
-    hourly_cost = models.FloatField(_("hourly cost"), default=1.0, validators=[MinValueValidator(0)])
+    hourly_cost = models.FloatField(
+        _("hourly cost"), default=1.0, validators=[MinValueValidator(0)]
+    )
     active = models.BooleanField(_("scheduled"), default=True)
 
     class Meta:

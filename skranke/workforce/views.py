@@ -114,7 +114,11 @@ def _forecast_context(request: HttpRequest, form: AdjustmentForm | None = None) 
         context["recent_total"] = sum(result.history[day] for day in recent)
         context["wapes"] = sorted(
             (
-                (METHOD_LABELS.get(method, method), None if math.isnan(v) else v * 100, method == chosen)
+                (
+                    METHOD_LABELS.get(method, method),
+                    None if math.isnan(v) else v * 100,
+                    method == chosen,
+                )
                 for method, v in result.daily.wape_by_method.items()
             ),
             key=lambda item: (item[1] is None, item[1] or 0),
@@ -385,9 +389,7 @@ def _coverage(schedule: Schedule, day_index: int) -> dict[str, Any]:
                     labels,
                     bars=[float(row["scheduled"]) for row in rows],
                     bar_label=_("Scheduled"),
-                    bar_css=[
-                        "short" if row["scheduled"] < row["required"] else "" for row in rows
-                    ],
+                    bar_css=["short" if row["scheduled"] < row["required"] else "" for row in rows],
                     lines=[("line-required", _("Required"), [float(r["required"]) for r in rows])],
                     label_every=4,
                 ),
@@ -495,4 +497,3 @@ def my_shifts(request: HttpRequest) -> HttpResponse:
 def my_shifts_ics(request: HttpRequest) -> HttpResponse:
     shifts = own_shifts(_user(request)).select_related("agent")
     return _download(exports.agent_ics(shifts), exports.ICS_TYPE, "skranke-mine-vakter.ics")
-

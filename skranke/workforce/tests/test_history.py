@@ -81,9 +81,7 @@ def test_phone_handling_time_from_recorded_durations_else_configured(customer, t
 
     for _ in range(history.MIN_SAMPLES):
         [other] = make_cases(customer, team, [at(day, 12)])
-        add_message(
-            Case.objects.get(pk=other), kind=MessageKind.NOTE, body_text="x", actor=agent
-        )
+        add_message(Case.objects.get(pk=other), kind=MessageKind.NOTE, body_text="x", actor=agent)
     Message.objects.filter(case__channel=Channel.PHONE).update(metadata={"duration_seconds": 180})
     assert history.handling_time(Channel.PHONE, configured_seconds=240).seconds == 180
 

@@ -260,10 +260,16 @@ def test_exports_download(team_lead, agent, tiny_centre, phone_history):
     assert ics["Content-Type"].startswith("text/calendar")
     assert "BEGIN:VEVENT" in ics.content.decode()
 
-    assert client.get(reverse("workforce:schedule_export", args=[schedule.pk, "pdf"])).status_code == 404
-    assert login(agent).get(
-        reverse("workforce:schedule_export", args=[schedule.pk, "csv"])
-    ).status_code == 403
+    assert (
+        client.get(reverse("workforce:schedule_export", args=[schedule.pk, "pdf"])).status_code
+        == 404
+    )
+    assert (
+        login(agent)
+        .get(reverse("workforce:schedule_export", args=[schedule.pk, "csv"]))
+        .status_code
+        == 403
+    )
 
 
 def test_missing_schedule_is_404(team_lead):

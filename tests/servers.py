@@ -120,13 +120,20 @@ class _ThreadedUvicorn:
 
 
 @pytest.fixture
-def live_desk(transactional_db, settings) -> Iterator[str]:
+def _sync_orm_beside_playwright() -> Iterator[None]:
+    """Playwright's sync API runs an event loop in the test thread; the ORM calls the test
+    makes between browser steps (and the database flush after it) are ordinary blocking calls.
+    Requested before ``transactional_db`` so it is torn down after the flush."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def live_desk(_sync_orm_beside_playwright, transactional_db, settings) -> Iterator[str]:
     """Base URL of a real ASGI server (HTTP + websockets) running Skranke on the test database."""
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
     settings.DEBUG = False
-    # Playwright's sync API runs an event loop in the test thread; the ORM calls the test makes
-    # between browser steps are ordinary blocking calls, so allow them there.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     port = free_port()
     server = _ThreadedUvicorn(port)
     server.start()
@@ -134,7 +141,6 @@ def live_desk(transactional_db, settings) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture(scope="session")

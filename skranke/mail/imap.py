@@ -63,14 +63,14 @@ def access_token(mailbox: Mailbox) -> str:
     request = urllib.request.Request(
         mailbox.oauth2_token_url, data=urllib.parse.urlencode(form).encode(), method="POST"
     )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (admin's URL)
+    with urllib.request.urlopen(request, timeout=30) as response:
         data = json.load(response)
     mailbox.oauth2_access_token = data["access_token"]
     mailbox.oauth2_refresh_token = data.get("refresh_token") or mailbox.oauth2_refresh_token
-    mailbox.oauth2_expires_at = timezone.now() + timedelta(seconds=int(data.get("expires_in", 3600)))
-    mailbox.save(
-        update_fields=["oauth2_access_token", "oauth2_refresh_token", "oauth2_expires_at"]
+    mailbox.oauth2_expires_at = timezone.now() + timedelta(
+        seconds=int(data.get("expires_in", 3600))
     )
+    mailbox.save(update_fields=["oauth2_access_token", "oauth2_refresh_token", "oauth2_expires_at"])
     return mailbox.oauth2_access_token
 
 
@@ -150,9 +150,10 @@ class _Folder:
 def poll_mailbox(mailbox: Mailbox, client: IMAPClient | None = None) -> PollReport:
     """One pass over the mailbox's folder. Opens (and closes) a connection unless given one."""
     own = client is None
-    client = client or connect(mailbox)
     report = PollReport()
     try:
+        if client is None:
+            client = connect(mailbox)
         folder = _Folder(client, mailbox)
         uids = folder.pending_uids()
         for start in range(0, len(uids), BATCH):
@@ -164,17 +165,19 @@ def poll_mailbox(mailbox: Mailbox, client: IMAPClient | None = None) -> PollRepo
         )
         raise
     finally:
-        if own:
+        if own and client is not None:
             _logout(client)
     return report
 
 
 def _take_in(folder: _Folder, uids: list[int], report: PollReport) -> None:
-    known = set(
-        InboundEmail.objects.filter(
+    known = {
+        uid
+        for uid in InboundEmail.objects.filter(
             mailbox=folder.mailbox, imap_uidvalidity=folder.uidvalidity, imap_uid__in=uids
         ).values_list("imap_uid", flat=True)
-    )
+        if uid is not None
+    }
     if known:
         folder.mark_done(sorted(known))
         report.skipped += len(known)

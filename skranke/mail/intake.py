@@ -81,7 +81,7 @@ class IngestResult:
 
     def to_json_dict(self) -> dict[str, Any]:
         """The stable keys of ``skranke mail ingest --json`` (operators script against them)."""
-        data = {"case_number": self.case.number if self.case else None}
+        data: dict[str, Any] = {"case_number": self.case.number if self.case else None}
         data.update(self.parsed.to_json_dict())
         data["threaded_by"] = self.threaded_by
         return data
@@ -160,15 +160,15 @@ def ingest(
         raise IntakeError(
             f"no enabled mailbox for the recipients ({', '.join(addresses) or 'none'})"
         )
-    key = InboundEmail.key_for(mailbox.pk if mailbox else None, parsed.message_id, parsed.fingerprint)
+    key = InboundEmail.key_for(
+        mailbox.pk if mailbox else None, parsed.message_id, parsed.fingerprint
+    )
     existing = InboundEmail.objects.select_related("case").filter(dedupe_key=key).first()
     if existing is not None:
         return IngestResult(parsed, "duplicate", mailbox, existing.case, None, existing)
     if dry_run:
         customer = find_customer(email=parsed.from_address) if parsed.from_address else None
-        decision = resolve_thread(
-            parsed, mailbox=mailbox, recipients=addresses, customer=customer
-        )
+        decision = resolve_thread(parsed, mailbox=mailbox, recipients=addresses, customer=customer)
         return IngestResult(parsed, "dry_run", mailbox, decision.case, decision=decision)
     assert mailbox is not None
 
@@ -244,6 +244,7 @@ def _ingest_in_transaction(
         for a in parsed.attachments
     ]
     cc = _cc_entries(parsed, mailbox)
+    message: Message | None
     if decision.case is not None:
         case = decision.case
         message = add_message(
@@ -379,13 +380,13 @@ def _message_metadata(
 def _note_refusals(case: Case, parsed: ParsedMessage) -> None:
     lines = [_("Parts of this email were not kept:")]
     lines += [f"• {refusal.reason}" for refusal in parsed.refused]
-    lines.append(_("The original message is stored in full and can be fetched by an administrator."))
+    lines.append(
+        _("The original message is stored in full and can be fetched by an administrator.")
+    )
     add_message(case, kind=MessageKind.NOTE, body_text="\n".join(lines))
 
 
-def _ingest_bounce(
-    parsed: ParsedMessage, mailbox: Mailbox, inbound: InboundEmail
-) -> IngestResult:
+def _ingest_bounce(parsed: ParsedMessage, mailbox: Mailbox, inbound: InboundEmail) -> IngestResult:
     bounce = parsed.bounce
     ids = [
         i

@@ -58,7 +58,12 @@ class IntakeHandler:
         self.source = "lmtp" if lmtp else "smtp"
 
     async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
     ) -> str:
         mailbox_id = await sync_to_async(_mailbox_for, thread_sensitive=True)(address)
         if mailbox_id is None:

@@ -69,9 +69,7 @@ class Mailbox(models.Model):
     # client id and token URL, Skranke renews the short-lived access token itself.
     oauth2_token_url = models.URLField(_("OAuth2 token URL"), blank=True)
     oauth2_client_id = models.CharField(_("OAuth2 client id"), max_length=200, blank=True)
-    oauth2_client_secret = models.CharField(
-        _("OAuth2 client secret"), max_length=500, blank=True
-    )
+    oauth2_client_secret = models.CharField(_("OAuth2 client secret"), max_length=500, blank=True)
     oauth2_refresh_token = models.TextField(_("OAuth2 refresh token"), blank=True)
     oauth2_access_token = models.TextField(_("OAuth2 access token"), blank=True)
     oauth2_expires_at = models.DateTimeField(null=True, blank=True)

@@ -9,6 +9,7 @@ per-case Reply-To (``support+c12345@…``).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import formataddr
 
@@ -20,7 +21,7 @@ from django.utils import translation
 
 from skranke.cases.models import Case, Channel, Message, MessageKind
 from skranke.mail.models import InboundEmail, Mailbox, Security
-from skranke.mail.threading_keys import format_case_token
+from skranke.mail.threading_keys import extract_case_number, format_case_token
 
 # References are pruned to the thread root and the newest ids, as mail clients do.
 _MAX_REFERENCES = 20
@@ -76,7 +77,7 @@ def _sender(mailbox: Mailbox) -> str:
     return formataddr((mailbox.display_name or mailbox.team.name, mailbox.address))
 
 
-def _render(name: str, language: str, context: dict[str, object]) -> tuple[str, str, str]:
+def _render(name: str, language: str, context: Mapping[str, object]) -> tuple[str, str, str]:
     """Subject, text and HTML of ``templates/mail/emails/<lang>/<name>-*``."""
     parts = []
     with translation.override(language):
@@ -87,6 +88,13 @@ def _render(name: str, language: str, context: dict[str, object]) -> tuple[str, 
             parts.append(template.render(context))
     subject = " ".join(parts[0].split())
     return subject, parts[1].strip() + "\n", parts[2]
+
+
+def _token(case: Case) -> str:
+    """The subject token, unless the case's subject already carries it."""
+    if extract_case_number(case.subject) == case.number:
+        return ""
+    return format_case_token(case.number)
 
 
 def _angle(message_id: str) -> str:
@@ -153,7 +161,7 @@ def build_reply(message: Message, mailbox: Mailbox) -> Outgoing:
         "agent": message.author,
         "team": mailbox.team,
         "signature": mailbox.signature,
-        "token": format_case_token(case.number),
+        "token": _token(case),
     }
     subject, text, html = _render("reply", case.language, context)
     message_id = message.external_id or new_message_id(mailbox, case.number)
@@ -191,7 +199,7 @@ def build_acknowledgement(inbound: InboundEmail) -> Outgoing:
         "team": mailbox.team,
         "opening_hours": mailbox.opening_hours,
         "original_subject": inbound.subject,
-        "token": format_case_token(case.number),
+        "token": _token(case),
     }
     subject, text, html = _render("ack", case.language, context)
     message_id = new_message_id(mailbox, case.number)

@@ -15,7 +15,9 @@ from skranke.cases.models import Message, MessageKind
 
 
 @receiver(post_save, sender=Message, dispatch_uid="mail-queue-reply")
-def queue_email_reply(sender: type[Message], instance: Message, created: bool, **kwargs: Any) -> None:
+def queue_email_reply(
+    sender: type[Message], instance: Message, created: bool, **kwargs: Any
+) -> None:
     if created and instance.kind == MessageKind.REPLY and not kwargs.get("raw"):
         from skranke.mail.actions import queue_reply
 

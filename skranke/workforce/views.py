@@ -207,9 +207,10 @@ def _back(request: HttpRequest, fallback: str) -> str:
 
 def _plans_for_week(
     inputs: list[planning.ChannelInputs], monday: date
-) -> tuple[dict[str, list[planning.DayPlan]], dict[str, str]]:
+) -> tuple[dict[str, list[planning.DayPlan | None]], dict[str, str]]:
     week = [monday + timedelta(days=offset) for offset in range(7)]
-    plans: dict[str, list[planning.DayPlan]] = {}
+    today = timezone.localdate()
+    plans: dict[str, list[planning.DayPlan | None]] = {}
     errors: dict[str, str] = {}
     for item in inputs:
         result = planning.forecast_channel(item.channel, until=week[-1])
@@ -217,8 +218,10 @@ def _plans_for_week(
             errors[item.channel] = result.error
             continue
         try:
+            # Days already gone have no forecast (the history is the truth there).
             plans[item.channel] = [
-                planning.plan_day(item, day, result.intervals(day)) for day in week
+                planning.plan_day(item, day, result.intervals(day)) if day >= today else None
+                for day in week
             ]
         except WorkforceInputError as error:
             errors[item.channel] = str(error)
@@ -267,8 +270,8 @@ def staffing(request: HttpRequest) -> HttpResponse:
     context["week_rows"] = [
         {"inputs": item, "days": plans[item.channel]} for item in inputs if item.channel in plans
     ]
-    if channel in plans:
-        plan = plans[channel][day.weekday()]
+    plan = plans.get(channel, [None] * 7)[day.weekday()]
+    if plan is not None:
         context["plan"] = plan
         context["day_chart"] = _day_chart(plan, _("Required per quarter hour"))
     return render(request, "workforce/staffing.html", context)

@@ -3,7 +3,6 @@ solve — while a colleague's browser shows the same case changing live."""
 
 from __future__ import annotations
 
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,20 +18,6 @@ def _outside_loop(fn, *args, **kwargs):
     (async_to_sync) can't be sent from a thread with a running loop."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(fn, *args, **kwargs).result()
-
-
-@pytest.fixture
-def _allow_sync_orm_until_the_end():
-    yield
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-@pytest.fixture
-def _sync_orm_for_db_teardown(_allow_sync_orm_until_the_end, transactional_db):
-    # live_desk clears DJANGO_ALLOW_ASYNC_UNSAFE before the database is flushed, and the flush
-    # runs in this thread next to Playwright's loop; keep it allowed until the flush is done.
-    yield
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.fixture
@@ -56,9 +41,7 @@ def _log_in(browser, base_url, email, password):
     return context, page
 
 
-def test_reply_reassign_solve_seen_live(
-    _sync_orm_for_db_teardown, live_desk, chromium_browser, agent, colleague, case
-):
+def test_reply_reassign_solve_seen_live(live_desk, chromium_browser, agent, colleague, case):
     from playwright.sync_api import expect
 
     from skranke.cases.actions import assign_case

@@ -197,8 +197,14 @@ def dovecot():
             wait_for_port(port)
         except RuntimeError:
             proc.kill()
-            log = open(f"{workdir}/dovecot.log").read() if os.path.exists(f"{workdir}/dovecot.log") else ""
-            raise RuntimeError(f"Dovecot did not start: {proc.stderr.read().decode()} {log}") from None
+            log = (
+                open(f"{workdir}/dovecot.log").read()
+                if os.path.exists(f"{workdir}/dovecot.log")
+                else ""
+            )
+            raise RuntimeError(
+                f"Dovecot did not start: {proc.stderr.read().decode()} {log}"
+            ) from None
         yield server
     finally:
         proc.terminate()

@@ -10,7 +10,7 @@ import pytest
 from skranke.cases.models import Case
 from skranke.cli import main
 from skranke.mail.models import InboundEmail
-from skranke.mail.tests.fixtures import mail, mailbox  # noqa: F401
+from skranke.mail.tests.fixtures import *  # noqa: F403 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ JSON_KEYS = [
 
 
 @pytest.fixture
-def eml(tmp_path, mail):  # noqa: F811
+def eml(tmp_path, mail):
     def write(**kwargs) -> str:
         path = tmp_path / f"mail-{len(list(tmp_path.iterdir()))}.eml"
         path.write_bytes(mail(**kwargs))
@@ -40,13 +40,13 @@ def eml(tmp_path, mail):  # noqa: F811
     return write
 
 
-def test_ingest_file_prints_the_case_number(mailbox, eml, capsys):  # noqa: F811
+def test_ingest_file_prints_the_case_number(mailbox, eml, capsys):
     assert main(["mail", "ingest", eml()]) == 0
     case = Case.objects.get()
     assert capsys.readouterr().out.strip() == str(case.number)
 
 
-def test_ingest_from_stdin(mailbox, mail, monkeypatch, capsys):  # noqa: F811
+def test_ingest_from_stdin(mailbox, mail, monkeypatch, capsys):
     stdin = io.TextIOWrapper(io.BytesIO(mail(subject="Fra pipe")))
     monkeypatch.setattr(sys, "stdin", stdin)
     assert main(["mail", "ingest", "-"]) == 0
@@ -54,7 +54,7 @@ def test_ingest_from_stdin(mailbox, mail, monkeypatch, capsys):  # noqa: F811
     assert capsys.readouterr().out.strip() == str(Case.objects.get().number)
 
 
-def test_second_delivery_prints_the_same_case(mailbox, eml, capsys):  # noqa: F811
+def test_second_delivery_prints_the_same_case(mailbox, eml, capsys):
     path = eml()
     main(["mail", "ingest", path])
     first = capsys.readouterr().out
@@ -65,13 +65,13 @@ def test_second_delivery_prints_the_same_case(mailbox, eml, capsys):  # noqa: F8
     assert Case.objects.count() == 1
 
 
-def test_dry_run_stores_nothing(mailbox, eml, capsys):  # noqa: F811
+def test_dry_run_stores_nothing(mailbox, eml, capsys):
     assert main(["mail", "ingest", "--dry-run", eml()]) == 0
     assert Case.objects.count() == 0 and InboundEmail.objects.count() == 0
     assert "would go to a new case" in capsys.readouterr().err
 
 
-def test_json_has_exactly_the_documented_keys(mailbox, eml, capsys):  # noqa: F811
+def test_json_has_exactly_the_documented_keys(mailbox, eml, capsys):
     path = eml(
         sender="Åse Ødegård <ase@kunde.no>",
         subject="Vedlegg",
@@ -95,7 +95,7 @@ def test_json_has_exactly_the_documented_keys(mailbox, eml, capsys):  # noqa: F8
     assert data["threaded_by"] is None
 
 
-def test_json_dry_run_reports_the_thread(mailbox, eml, capsys):  # noqa: F811
+def test_json_dry_run_reports_the_thread(mailbox, eml, capsys):
     main(["mail", "ingest", eml()])
     number = int(capsys.readouterr().out)
     assert main(["mail", "ingest", "--dry-run", "--json", eml(subject=f"SV: [#{number}]")]) == 0
@@ -105,12 +105,12 @@ def test_json_dry_run_reports_the_thread(mailbox, eml, capsys):  # noqa: F811
     assert Case.objects.get().messages.count() == 1
 
 
-def test_unknown_recipient_exits_non_zero_with_reason(mailbox, eml, capsys):  # noqa: F811
+def test_unknown_recipient_exits_non_zero_with_reason(mailbox, eml, capsys):
     assert main(["mail", "ingest", eml(to="noen@annet.no")]) == 67
     assert "no enabled mailbox for the recipients (noen@annet.no)" in capsys.readouterr().err
 
 
-def test_empty_message_is_rejected(mailbox, tmp_path, capsys):  # noqa: F811
+def test_empty_message_is_rejected(mailbox, tmp_path, capsys):
     path = tmp_path / "empty.eml"
     path.write_bytes(b"")
     assert main(["mail", "ingest", str(path)]) == 65
@@ -122,7 +122,7 @@ def test_missing_file(capsys):
     assert "cannot read /nonexistent/x.eml" in capsys.readouterr().err
 
 
-def test_explicit_mailbox_and_envelope_recipient(mailbox, eml, capsys):  # noqa: F811
+def test_explicit_mailbox_and_envelope_recipient(mailbox, eml, capsys):
     path = eml(to="noen@annet.no")
     assert main(["mail", "ingest", "--mailbox", "kundeservice@firma.no", path]) == 0
     path = eml(to="noen@annet.no", subject="To")

@@ -20,7 +20,7 @@ from django.db import connection
 from skranke.cases.models import Case, Message
 from skranke.mail.imap import IMPORTED_KEYWORD
 from skranke.mail.models import InboundEmail
-from skranke.mail.tests.fixtures import dovecot, imap_mailbox, mail  # noqa: F401
+from skranke.mail.tests.fixtures import *  # noqa: F403 (fixtures)
 
 pytestmark = [
     pytest.mark.mailserver,
@@ -58,8 +58,8 @@ def _poller() -> subprocess.Popen[bytes]:
 
 
 def test_sigkill_mid_batch_then_restart_imports_every_mail_exactly_once(
-    imap_mailbox,  # noqa: F811
-    mail,  # noqa: F811
+    imap_mailbox,
+    mail,
 ):
     message_ids = [f"crash-{n}@kunde.no" for n in range(BATCH)]
     mails = [

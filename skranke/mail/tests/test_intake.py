@@ -8,7 +8,7 @@ from skranke.customers.models import CustomerEmail
 from skranke.mail.intake import IntakeError, ingest
 from skranke.mail.models import InboundEmail, InboundStatus
 from skranke.mail.parsing import UnparseableMessage
-from skranke.mail.tests.fixtures import immediate_tasks, mail, mailbox  # noqa: F401
+from skranke.mail.tests.fixtures import *  # noqa: F403 (fixtures)
 
 pytestmark = pytest.mark.django_db
 

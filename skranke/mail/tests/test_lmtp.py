@@ -9,14 +9,14 @@ import pytest
 from skranke.cases.models import Case
 from skranke.mail import lmtp
 from skranke.mail.models import InboundEmail
-from skranke.mail.tests.fixtures import mail, mailbox  # noqa: F401
+from skranke.mail.tests.fixtures import *  # noqa: F403 (fixtures)
 from tests.servers import free_port
 
 pytestmark = [pytest.mark.mailserver, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def listener(mailbox):  # noqa: F811
+def listener(mailbox):
     port = free_port()
     controller = lmtp.start("127.0.0.1", port, lmtp=True)
     yield port
@@ -36,7 +36,7 @@ def test_unknown_recipient_refused_at_rcpt(listener):
     assert Case.objects.count() == 0
 
 
-def test_known_recipient_accepted_and_case_exists_after_250(listener, mail):  # noqa: F811
+def test_known_recipient_accepted_and_case_exists_after_250(listener, mail):
     client = smtplib.LMTP("127.0.0.1", listener)
     try:
         refused = client.sendmail(
@@ -51,7 +51,7 @@ def test_known_recipient_accepted_and_case_exists_after_250(listener, mail):  # 
         client.quit()
 
 
-def test_lmtp_answers_each_recipient(listener, mail):  # noqa: F811
+def test_lmtp_answers_each_recipient(listener, mail):
     client = smtplib.LMTP("127.0.0.1", listener)
     try:
         client.ehlo_or_helo_if_needed()
@@ -71,7 +71,7 @@ def test_lmtp_answers_each_recipient(listener, mail):  # noqa: F811
     assert Case.objects.count() == 1
 
 
-def test_smtp_mode_and_unparseable_message(mailbox):  # noqa: F811
+def test_smtp_mode_and_unparseable_message(mailbox):
     port = free_port()
     controller = lmtp.start("127.0.0.1", port, lmtp=False)
     try:

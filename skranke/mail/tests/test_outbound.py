@@ -14,7 +14,7 @@ from skranke.cases.models import DeliveryStatus, MessageKind
 from skranke.mail.actions import retry_delivery
 from skranke.mail.intake import ingest
 from skranke.mail.tasks import RETRY_DELAYS, send_reply
-from skranke.mail.tests.fixtures import immediate_tasks, mail, mailbox  # noqa: F401
+from skranke.mail.tests.fixtures import *  # noqa: F403 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,9 @@ def test_agent_reply_is_sent_with_threading_headers(
 ):
     case = email_case.case
     with django_capture_on_commit_callbacks(execute=True):
-        reply = add_message(case, kind=MessageKind.REPLY, actor=agent, body_text="Hei Per,\nvi ser på det.")
+        reply = add_message(
+            case, kind=MessageKind.REPLY, actor=agent, body_text="Hei Per,\nvi ser på det."
+        )
     reply.refresh_from_db()
     assert reply.delivery_status == DeliveryStatus.SENT
     sent = _sent()
@@ -67,7 +69,9 @@ def test_english_case_gets_english_template(
     assert "Case number" in django_mail.outbox[0].body
 
 
-def test_reply_attachments_are_sent(email_case, agent, immediate_tasks, django_capture_on_commit_callbacks):
+def test_reply_attachments_are_sent(
+    email_case, agent, immediate_tasks, django_capture_on_commit_callbacks
+):
     from skranke.cases.actions import NewAttachment
 
     with django_capture_on_commit_callbacks(execute=True):

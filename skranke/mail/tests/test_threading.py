@@ -9,7 +9,7 @@ from django.utils import timezone
 from skranke.cases.actions import add_message, update_case
 from skranke.cases.models import Case, CaseLink, LinkKind, MessageKind, Status
 from skranke.mail.intake import ingest
-from skranke.mail.tests.fixtures import immediate_tasks, mail, mailbox  # noqa: F401
+from skranke.mail.tests.fixtures import *  # noqa: F403 (fixtures)
 
 pytestmark = pytest.mark.django_db
 

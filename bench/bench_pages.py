@@ -79,7 +79,6 @@ def pages(args: argparse.Namespace) -> list[dict[str, Any]]:
     from django.db import connection
     from django.db.models import Count
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.urls import NoReverseMatch, reverse
 
     from skranke.accounts.models import ApiToken, User
@@ -113,7 +112,13 @@ def pages(args: argparse.Namespace) -> list[dict[str, Any]]:
             return
         client = Client()
         client.force_login(user)
-        with CaptureQueriesContext(connection) as queries:
+        queries: list[str] = []
+
+        def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            queries.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
             client.get(urls[0], **extra)
         result = measure(client, urls, args.requests, **extra)
         result["page"] = name

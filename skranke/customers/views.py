@@ -21,23 +21,24 @@ from skranke.customers import actions
 from skranke.customers.access import access_customer, access_organisation, visible_customers
 from skranke.customers.forms import CustomerForm, MergeCustomerForm, OrganisationForm
 from skranke.customers.models import Customer
-from skranke.customers.search import search_customers
+from skranke.search.query import search_customers
 
 CASES_SHOWN = 50
+SEARCH_RESULTS = 50
 
 
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
-    customers = visible_customers(request.user)  # type: ignore[arg-type]
     if query:
-        results = search_customers(customers, query, limit=50)
+        results = search_customers(request.user, query, limit=SEARCH_RESULTS)  # type: ignore[arg-type]
     else:
         # Newest first walks the primary key; no sort over the whole table.
         results = list(
-            customers.select_related("organisation")
+            visible_customers(request.user)  # type: ignore[arg-type]
+            .select_related("organisation")
             .prefetch_related("emails", "phones")
-            .order_by("-pk")[:50]
+            .order_by("-pk")[:SEARCH_RESULTS]
         )
     context = {"customers": results, "query": query, "nav_section": "customers"}
     if request.htmx and request.htmx.target == "customer-results":  # type: ignore[attr-defined]

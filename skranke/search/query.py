@@ -32,33 +32,50 @@ CANDIDATES = 1000
 MAX_LIMIT = 200
 
 
-def find_case_by_number(user: User, query: str) -> Case | None:
-    """The visible case whose number is ``query`` (``#12345`` or ``12345``), if any."""
+def find_case_by_number(
+    user: User, query: str, *, within: QuerySet[Case] | None = None
+) -> Case | None:
+    """The visible case whose number is ``query`` (``#12345`` or ``12345``), if any.
+
+    ``within`` narrows the look-up as for :func:`search_cases`.
+    """
     number = case_number(query)
     if number is None:
         return None
-    return visible_cases(user).filter(number=number).first()
+    return _searchable(user, within).filter(number=number).first()
 
 
-def search_cases(user: User, query: str, *, limit: int = 50, offset: int = 0) -> list[int]:
+def search_cases(
+    user: User,
+    query: str,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    within: QuerySet[Case] | None = None,
+) -> list[int]:
     """Ids of the cases ``user`` may see that match ``query``, best first.
 
     Matches the subject, every message (customer messages, replies, internal notes) and the
     customer's name and email addresses. Bokmål words match their inflected forms, the last
     word matches as a prefix, and a case number (``#12345``) puts that case first. Input that
     is not a search (empty, only punctuation) gives an empty list, never an error.
+
+    ``within`` (a queue, the API's filters) narrows the search inside the ranking, so a
+    filtered search returns the best matches that pass the filters rather than the best
+    matches overall with the failures dropped. It is always intersected with
+    ``visible_cases(user)``.
     """
     limit = max(0, min(limit, MAX_LIMIT))
     offset = max(0, offset)
     found: list[int] = []
-    if offset == 0 and (case := find_case_by_number(user, query)) is not None:
+    if offset == 0 and (case := find_case_by_number(user, query, within=within)) is not None:
         found.append(case.pk)
     terms = parse_query(query)
     teams = _visible_team_ids(user)
     if terms and limit and teams != []:
         ids = backend().search_cases(
             terms,
-            _case_visibility(user),
+            _case_visibility(user, within),
             teams=teams,
             candidates=max(CANDIDATES, offset + limit),
             limit=limit,
@@ -81,12 +98,21 @@ def _visible_team_ids(user: User) -> list[int] | None:
     return list(user.teams.values_list("pk", flat=True))
 
 
-def _case_visibility(user: User) -> Visibility:
-    """A correlated ``SELECT`` built from ``visible_cases``, so search applies exactly the
-    rules the rest of Skranke does."""
+def _searchable(user: User, within: QuerySet[Case] | None) -> QuerySet[Case]:
+    cases = visible_cases(user)
+    if within is None:
+        return cases
+    # ``&`` rather than trusting the caller: a queryset that did not start from
+    # ``visible_cases`` still cannot widen what the user sees.
+    return cases & within.order_by()
+
+
+def _case_visibility(user: User, within: QuerySet[Case] | None = None) -> Visibility:
+    """A correlated ``SELECT`` built from ``visible_cases`` (and ``within``), so search
+    applies exactly the rules the rest of Skranke does."""
 
     def visibility(outer_id: str) -> tuple[str, tuple[Any, ...]]:
-        queryset = visible_cases(user).filter(pk=RawSQL(outer_id, ())).values("pk")
+        queryset = _searchable(user, within).filter(pk=RawSQL(outer_id, ())).values("pk")
         if queryset.query.is_empty():
             return "SELECT 1 WHERE 1 = 0", ()
         sql, params = queryset.query.sql_with_params()

@@ -6,9 +6,15 @@ the pure parser tests, which also run without Django (``-p no:django``).
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from skranke.mail.tests.mailfactory import make_mail
+
+# aiosmtpd logs every connection at INFO from its own thread, sometimes after pytest has
+# closed the captured stream ("--- Logging error ---"); its warnings still show.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ def test_lmtp_answers_each_recipient(listener, mail):
         second = client.getreply()
         assert first[0] == 250 and second[0] == 250
     finally:
-        client.close()
+        client.quit()
     # Two recipients of the same mailbox: one case, not two.
     assert Case.objects.count() == 1
 

@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 from skranke.accounts.models import Team, User
 from skranke.cases import broadcast
 from skranke.cases.models import (
-    ACTIVE_STATUSES,
     Attachment,
     Case,
     CaseEvent,
@@ -87,6 +86,13 @@ def next_numbers(count: int = 1) -> int:
     Counter.objects.filter(name="case_number").update(value=F("value") + count)
     value = Counter.objects.select_for_update().get(name="case_number").value
     return value - count + 1
+
+
+def _lock(case: Case) -> None:
+    """Lock the row and reload it, so a change is made against what is stored now and never
+    writes back stale values another request saved since ``case`` was loaded."""
+    Case.objects.select_for_update().filter(pk=case.pk).values_list("pk").first()
+    case.refresh_from_db()
 
 
 def sanitise_html(html: str) -> str:
@@ -229,6 +235,8 @@ def add_message(
     check_attachments(attachments)
     if not (body_text.strip() or body_html.strip() or attachments):
         raise ValidationError(_("The message is empty."), code="empty_message")
+    if not _new_case:
+        _lock(case)
     now = timezone.now()
     message = Message.objects.create(
         case=case,
@@ -290,7 +298,6 @@ _FK_FIELDS = {
     "assignee": EventKind.ASSIGNEE,
     "category": EventKind.CATEGORY,
 }
-_UNSET = object()
 
 
 @transaction.atomic
@@ -301,9 +308,12 @@ def update_case(case: Case, *, actor: User | None = None, **changes: Any) -> lis
     if unknown:
         raise ValueError(f"Unknown case fields: {', '.join(sorted(unknown))}")
     _validate_changes(changes)
+    _lock(case)
     now = timezone.now()
     events: list[CaseEvent] = []
+    changed: set[str] = set()
     old_team_id = case.team_id
+    old_status = case.status
     for field, kind in _SIMPLE_FIELDS.items():
         if field not in changes:
             continue
@@ -311,9 +321,8 @@ def update_case(case: Case, *, actor: User | None = None, **changes: Any) -> lis
         if old == new:
             continue
         setattr(case, field, new)
+        changed.add(field)
         events.append(_event(case, kind, actor, old=_fmt(old), new=_fmt(new), at=now))
-        if field == "status":
-            _stamp_status(case, new, now)
     for field, kind in _FK_FIELDS.items():
         if field not in changes:
             continue
@@ -323,20 +332,37 @@ def update_case(case: Case, *, actor: User | None = None, **changes: Any) -> lis
         if old_id == new_id:
             continue
         setattr(case, field, new_obj)
+        changed.add(field)
         events.append(_event(case, kind, actor, old=old_id, new=new_id, at=now))
     # Taking a new case, or handing it on, puts it in work.
     if "assignee" in changes and changes["assignee"] is not None and case.status == Status.NEW:
         case.status = Status.OPEN
+        changed.add("status")
         events.append(
             _event(case, EventKind.STATUS, actor, old=Status.NEW, new=Status.OPEN, at=now)
         )
+    if case.status != old_status:
+        changed |= _stamp_status(case, old_status, now)
+        # A follow-up time belongs to waiting; leaving it clears the time (with an event),
+        # unless the same change set a new one explicitly.
+        if (
+            case.status not in (Status.PENDING, Status.ON_HOLD)
+            and case.follow_up_at is not None
+            and "follow_up_at" not in changes
+        ):
+            events.append(
+                _event(case, EventKind.FOLLOW_UP, actor, old=_fmt(case.follow_up_at), at=now)
+            )
+            case.follow_up_at = None
+            changed.add("follow_up_at")
     if "tags" in changes:
         tag_event = _set_tags(case, changes["tags"], actor, at=now)
         if tag_event:
             events.append(tag_event)
     if events:
         case.updated_at = now
-        case.save()
+        changed.add("updated_at")
+        case.save(update_fields=sorted(changed))
         broadcast.case_changed(case.pk, case.number, {old_team_id, case.team_id}, kind="updated")
         if "subject" in changes or "team" in changes:
             search_index.case_changed(case.pk)
@@ -363,17 +389,21 @@ def _validate_changes(changes: dict[str, Any]) -> None:
         raise ValidationError(errors)
 
 
-def _stamp_status(case: Case, status: str, now: datetime) -> None:
+def _stamp_status(case: Case, old_status: str, now: datetime) -> set[str]:
+    """Keep solved_at/closed_at true to the status; return the fields changed."""
+    status = case.status
     if status == Status.SOLVED:
-        case.solved_at = now
+        # Reopening a closed case as solved keeps the time it was first solved.
+        if not (old_status == Status.CLOSED and case.solved_at):
+            case.solved_at = now
+        case.closed_at = None
     elif status == Status.CLOSED:
         case.closed_at = now
         case.solved_at = case.solved_at or now
-    elif status in ACTIVE_STATUSES:
+    else:
         case.solved_at = None
         case.closed_at = None
-    if status != Status.PENDING:
-        case.follow_up_at = case.follow_up_at if status == Status.ON_HOLD else None
+    return {"solved_at", "closed_at"}
 
 
 def _set_tags(
@@ -411,8 +441,24 @@ def merge_cases(source: Case, target: Case, *, actor: User | None = None) -> Cas
     """Move the conversation of ``source`` into ``target`` and close ``source``."""
     if source.pk == target.pk:
         raise ValidationError(_("A case cannot be merged into itself."))
-    if source.merged_into_id:
-        raise ValidationError(_("Case #%(number)s is already merged.") % {"number": source.number})
+    # Lock both (in a fixed order, so two crossing merges wait instead of deadlocking) and
+    # decide on what is stored now: two crossing merges must not make a cycle.
+    list(Case.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk"))
+    source.refresh_from_db()
+    target.refresh_from_db()
+    for case in (source, target):
+        if case.merged_into_id:
+            raise ValidationError(
+                _("Case #%(number)s is already merged into another case.") % {"number": case.number}
+            )
+    if target.status == Status.CLOSED:
+        raise ValidationError(
+            _("Case #%(number)s is closed; merge into an open case instead.")
+            % {"number": target.number}
+        )
+    if target.status == Status.SOLVED:
+        # The conversation moves into a live case, or nobody would see it.
+        update_case(target, actor=actor, status=Status.OPEN)
     moved = Message.objects.filter(case=source).update(case=target)
     now = timezone.now()
     target.message_count = Message.objects.filter(case=target).count()

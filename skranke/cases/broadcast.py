@@ -10,7 +10,8 @@ import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
+
+from skranke.lib.aftercommit import batch_for_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +37,29 @@ def _send(groups: list[str], message: dict[str, object]) -> None:
         logger.exception("Broadcast failed")
 
 
+# Later kinds win when one transaction touches a case several times ("created" stays first).
+_KIND_RANK = {"updated": 0, "message": 1, "merged": 2, "created": 3}
+
+
+def _flush(pending: dict[int, dict[str, object]]) -> None:
+    for case_id, item in pending.items():
+        groups = [case_group(case_id), ALL_CASES_GROUP]
+        groups += [team_group(t) for t in sorted(item["teams"])]  # type: ignore[attr-defined]
+        message = {
+            "type": "case.changed",
+            "case_id": case_id,
+            "number": item["number"],
+            "kind": item["kind"],
+        }
+        _send(groups, message)
+
+
 def case_changed(case_id: int, number: int, team_ids: set[int], *, kind: str) -> None:
-    """Schedule a broadcast for after the current transaction commits."""
-    message = {"type": "case.changed", "case_id": case_id, "number": number, "kind": kind}
-    groups = [case_group(case_id), ALL_CASES_GROUP, *(team_group(t) for t in sorted(team_ids))]
-    transaction.on_commit(lambda: _send(groups, message))
+    """Tell browsers after commit; several changes to one case in a transaction send once."""
+    pending, deferred = batch_for_transaction("broadcast", dict, _flush)
+    item = pending.setdefault(case_id, {"number": number, "teams": set(), "kind": kind})
+    item["teams"].update(t for t in team_ids if t is not None)  # type: ignore[attr-defined]
+    if _KIND_RANK.get(kind, 0) > _KIND_RANK.get(str(item["kind"]), 0):
+        item["kind"] = kind
+    if not deferred:
+        _flush(pending)

@@ -29,22 +29,34 @@ def _env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = _env_bool("SKRANKE_DEBUG", False)
-SECRET_KEY = os.environ.get("SKRANKE_SECRET_KEY", "")
-if not SECRET_KEY:
-    # The embedded default keeps a generated key under var/ so sessions survive restarts
-    # without the operator having to invent one.
-    _key_file = VAR_DIR / "secret_key"
-    if _key_file.exists():
-        SECRET_KEY = _key_file.read_text().strip()
-    else:
-        import secrets
 
-        SECRET_KEY = "insecure-" + secrets.token_urlsafe(40)
-        try:
-            VAR_DIR.mkdir(parents=True, exist_ok=True)
-            _key_file.write_text(SECRET_KEY)
-        except OSError:
-            pass
+
+def _embedded_secret_key(path: Path) -> str:
+    """The embedded default keeps a generated key under var/ so sessions survive restarts
+    without the operator having to invent one. Created once, readable by the owner only; a
+    second process starting at the same moment reads the winner's key."""
+    import secrets
+    import time
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _attempt in range(50):
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} is empty; delete it or set SKRANKE_SECRET_KEY") from None
+    key = secrets.token_urlsafe(50)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+SECRET_KEY = os.environ.get("SKRANKE_SECRET_KEY", "") or _embedded_secret_key(
+    VAR_DIR / "secret_key"
+)
 
 ALLOWED_HOSTS = _env_list("SKRANKE_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = _env_list("SKRANKE_CSRF_TRUSTED_ORIGINS", "")
@@ -205,6 +217,14 @@ SKRANKE_MAIL_MAX_ATTACHMENT_BYTES = int(
 SKRANKE_MAIL_LOOP_LIMIT = int(os.environ.get("SKRANKE_MAIL_LOOP_LIMIT", 30))
 
 SESSION_COOKIE_HTTPONLY = True
+# Behind TLS (the scaled set-up, or any public desk) set SKRANKE_HTTPS=1: secure cookies, HSTS
+# and a redirect from plain HTTP; the proxy must send X-Forwarded-Proto.
+if _env_bool("SKRANKE_HTTPS", False):
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from skranke.customers.models import Customer, CustomerEmail, CustomerPhone, Organisation
 from skranke.lib.validators import normalise_email, normalise_org_number, normalise_phone
@@ -88,6 +89,16 @@ def create_customer(
     return customer
 
 
+def _refuse_merged(customer: Customer) -> None:
+    """A merged customer is a pointer to the survivor; writing to it would hide the data."""
+    if customer.merged_into_id:
+        raise ValidationError(
+            _("This customer was merged into customer %(target)s; edit that one instead.")
+            % {"target": customer.merged_into_id},
+            code="merged_customer",
+        )
+
+
 def _check_contacts_free(
     emails: list[str], phones: list[str], *, owner: Customer | None = None
 ) -> None:
@@ -127,6 +138,7 @@ def find_or_create_customer(*, email: str = "", phone: str = "", name: str = "")
 def add_contact_details(
     customer: Customer, *, emails: Iterable[str] = (), phones: Iterable[str] = ()
 ) -> None:
+    _refuse_merged(customer)
     email_list = [normalise_email(e) for e in emails if e.strip()]
     phone_list = []
     for p in phones:
@@ -157,6 +169,7 @@ def update_customer(
     **fields: Any,
 ) -> Customer:
     """Update fields; ``emails``/``phones`` given replace the lists (first is primary)."""
+    _refuse_merged(customer)
     for key, value in fields.items():
         setattr(customer, key, value)
     customer.updated_at = timezone.now()
@@ -189,6 +202,11 @@ def merge_customers(source: Customer, target: Customer, *, actor: Any = None) ->
 
     if source.pk == target.pk:
         raise ValidationError("A customer cannot be merged into itself.")
+    # Lock both in a fixed order and decide on the stored rows: two crossing merges (A into B,
+    # B into A) must not both succeed and leave two tombstones.
+    list(Customer.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk"))
+    source.refresh_from_db()
+    target.refresh_from_db()
     for customer in (source, target):
         if customer.merged_into_id:
             raise ValidationError(

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from skranke.cases.models import Case, Message
 from skranke.customers.models import Customer, CustomerEmail, CustomerPhone
+from skranke.lib.aftercommit import batch_for_transaction
 from skranke.search.backends import CaseDocument, CustomerDocument, backend
 from skranke.search.text import html_to_text
 
@@ -37,54 +38,32 @@ class _Pending:
     cases: set[int] = field(default_factory=set)
     customers: set[int] = field(default_factory=set)
     organisations: set[int] = field(default_factory=set)
-    callback: Callable[[], None] | None = None
+
+
+def _flush(batch: _Pending) -> None:
+    reindex(cases=batch.cases, customers=batch.customers, organisations=batch.organisations)
+
+
+def _changed(kind: str, object_id: int) -> None:
+    batch, deferred = batch_for_transaction("search", _Pending, _flush)
+    getattr(batch, kind).add(object_id)
+    if not deferred:
+        _flush(batch)
 
 
 def case_changed(case_id: int) -> None:
     """Reindex this case after the current transaction commits (at once, outside one)."""
-    pending = _pending()
-    if pending is None:
-        reindex(cases=[case_id])
-    else:
-        pending.cases.add(case_id)
+    _changed("cases", case_id)
 
 
 def customer_changed(customer_id: int) -> None:
     """Reindex this customer, and the cases showing their name and email, after commit."""
-    pending = _pending()
-    if pending is None:
-        reindex(customers=[customer_id])
-    else:
-        pending.customers.add(customer_id)
+    _changed("customers", customer_id)
 
 
 def organisation_changed(organisation_id: int) -> None:
     """Reindex the organisation's customers (their documents hold its name and number)."""
-    pending = _pending()
-    if pending is None:
-        reindex(organisations=[organisation_id])
-    else:
-        pending.organisations.add(organisation_id)
-
-
-def _pending() -> _Pending | None:
-    conn = transaction.get_connection()
-    if not conn.in_atomic_block:
-        return None
-    pending: _Pending | None = getattr(conn, "_skranke_search_pending", None)
-    # The callback leaves run_on_commit when it has run or its savepoint was rolled back;
-    # either way a fresh batch starts.
-    if pending is not None and any(func is pending.callback for _, func, _ in conn.run_on_commit):
-        return pending
-    batch = _Pending()
-
-    def flush() -> None:
-        reindex(cases=batch.cases, customers=batch.customers, organisations=batch.organisations)
-
-    batch.callback = flush
-    conn._skranke_search_pending = batch  # type: ignore[attr-defined]
-    transaction.on_commit(flush, robust=True)
-    return batch
+    _changed("organisations", organisation_id)
 
 
 # --- Reindexing ---------------------------------------------------------------------------------

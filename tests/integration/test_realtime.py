@@ -103,3 +103,33 @@ async def test_agent_cannot_watch_other_teams_case(other_case, agent):
         "error": "not_found",
     }
     await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_presence_survives_simultaneous_arrivals_and_leaving(case, agent, team_lead):
+    import asyncio
+
+    with override_settings(CHANNEL_LAYERS=_layer_settings(None)):
+        channel_layers.backends.clear()
+        kari = await _connect(agent)
+        lise = await _connect(team_lead)
+        await asyncio.gather(
+            kari.send_json_to({"action": "watch_case", "number": case.number}),
+            lise.send_json_to({"action": "watch_case", "number": case.number}),
+        )
+
+        async def last_people(communicator):
+            people = None
+            while not await communicator.receive_nothing(timeout=0.3):
+                message = await communicator.receive_json_from()
+                if message["type"] == "presence":
+                    people = message["people"]
+            return people
+
+        assert await last_people(kari) == [{"name": "Lise Leder", "state": "viewing"}]
+        assert await last_people(lise) == [{"name": "Kari Nordmann", "state": "viewing"}]
+        await lise.disconnect()
+        assert await last_people(kari) == []
+        await kari.disconnect()
+    channel_layers.backends.clear()

@@ -21,6 +21,7 @@ from skranke.cases.models import (
     MessageKind,
     Status,
 )
+from skranke.lib.aftercommit import forget_batches
 
 
 def test_create_case_numbers_and_events(customer, team, agent):
@@ -109,3 +110,95 @@ def test_html_is_sanitised(case, agent):
     )
     assert "script" not in message.body_html and "onclick" not in message.body_html
     assert Case.objects.get(pk=case.pk).message_count == 2
+
+
+def test_stale_object_does_not_overwrite_newer_changes(case, agent):
+    stale = Case.objects.get(pk=case.pk)
+    add_message(case, kind=MessageKind.REPLY, actor=agent, body_text="svar")
+    update_case(stale, actor=agent, priority="high")
+    case.refresh_from_db()
+    assert case.message_count == 2
+    assert case.first_response_at is not None
+    assert case.priority == "high"
+
+
+def test_leaving_pending_clears_follow_up_with_an_event(case, agent):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    update_case(
+        case, actor=agent, status=Status.PENDING, follow_up_at=timezone.now() + timedelta(days=1)
+    )
+    update_case(case, actor=agent, status=Status.OPEN)
+    case.refresh_from_db()
+    assert case.follow_up_at is None
+    follow_ups = list(
+        case.events.filter(kind=EventKind.FOLLOW_UP).values_list("new_value", flat=True)
+    )
+    assert len(follow_ups) == 2 and follow_ups[-1] == ""
+
+
+def test_closed_to_solved_clears_closed_at_and_keeps_solved_at(case, agent):
+    update_case(case, actor=agent, status=Status.SOLVED)
+    case.refresh_from_db()
+    first_solved = case.solved_at
+    update_case(case, actor=agent, status=Status.CLOSED)
+    update_case(case, actor=agent, status=Status.SOLVED)
+    case.refresh_from_db()
+    assert case.closed_at is None
+    assert case.solved_at == first_solved
+
+
+def test_merge_refuses_cycles_and_closed_targets(customer, team, agent):
+    a = create_case(customer=customer, subject="A", team=team, body_text="one")
+    b = create_case(customer=customer, subject="B", team=team, body_text="two")
+    c = create_case(customer=customer, subject="C", team=team, body_text="three")
+    stale_b = Case.objects.get(pk=b.pk)
+    merge_cases(b, a, actor=agent)
+    with pytest.raises(ValidationError):
+        merge_cases(a, stale_b, actor=agent)  # would make a cycle
+    update_case(c, actor=agent, status=Status.CLOSED)
+    with pytest.raises(ValidationError):
+        merge_cases(a, c, actor=agent)
+    a.refresh_from_db()
+    assert a.merged_into is None and a.message_count == 2
+
+
+def test_merge_into_solved_case_reopens_it(customer, team, agent):
+    a = create_case(customer=customer, subject="A", team=team, body_text="one")
+    b = create_case(customer=customer, subject="B", team=team, body_text="two")
+    update_case(b, actor=agent, status=Status.SOLVED)
+    merge_cases(a, b, actor=agent)
+    b.refresh_from_db()
+    assert b.status == Status.OPEN and b.message_count == 2
+
+
+def test_one_broadcast_per_case_per_transaction(
+    case, agent, monkeypatch, django_capture_on_commit_callbacks
+):
+    from skranke.cases import broadcast
+
+    sent: list[dict] = []
+    monkeypatch.setattr(broadcast, "_send", lambda groups, message: sent.append(message))
+    forget_batches()
+    with django_capture_on_commit_callbacks(execute=True):
+        # A first reply also moves the case from new to open: one change, one broadcast.
+        add_message(case, kind=MessageKind.REPLY, actor=agent, body_text="svar")
+    assert [m["kind"] for m in sent] == ["message"]
+
+
+def test_reopen_task_only_touches_cases_still_due(case, agent):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from skranke.cases.tasks import reopen_due_follow_ups
+
+    update_case(
+        case, actor=agent, status=Status.PENDING, follow_up_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert reopen_due_follow_ups.call() == 1
+    case.refresh_from_db()
+    assert case.status == Status.OPEN and case.follow_up_at is None
+    assert reopen_due_follow_ups.call() == 0

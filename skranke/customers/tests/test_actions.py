@@ -11,6 +11,7 @@ from skranke.customers.actions import (
     find_customer,
     find_or_create_customer,
     merge_customers,
+    update_customer,
 )
 from skranke.customers.models import Customer, CustomerEmail
 
@@ -58,3 +59,21 @@ def test_merge_moves_cases_and_contacts(customer, other_customer, team):
     assert CustomerEmail.objects.get(address="anne@annen.no").customer == customer
     # Look-ups of the merged record's address land on the survivor.
     assert find_customer(email="anne@annen.no") == customer
+
+
+def test_crossing_customer_merges_do_not_make_a_cycle(customer, other_customer):
+    stale_a = Customer.objects.get(pk=customer.pk)
+    stale_b = Customer.objects.get(pk=other_customer.pk)
+    merge_customers(other_customer, customer)
+    with pytest.raises(ValidationError):
+        merge_customers(stale_a, stale_b)
+    customer.refresh_from_db()
+    assert customer.merged_into is None
+
+
+def test_merged_customer_refuses_edits(customer, other_customer):
+    merge_customers(other_customer, customer)
+    other_customer.refresh_from_db()
+    with pytest.raises(ValidationError):
+        update_customer(other_customer, emails=["ny@kunde.no"])
+    assert not CustomerEmail.objects.filter(address="ny@kunde.no").exists()

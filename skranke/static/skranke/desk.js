@@ -73,6 +73,11 @@
     box.hidden = false;
   }
 
+  // Heartbeat: colleagues drop a person whose tab stops answering (closed laptop, lost network).
+  setInterval(() => {
+    if (caseNumber) send({ action: "presence", state: presenceState });
+  }, 25000);
+
   function setPresence(state) {
     if (state === presenceState) return;
     presenceState = state;

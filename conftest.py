@@ -107,3 +107,23 @@ def other_case(other_customer, other_team):
         team=other_team,
         body_text="Jeg vil returnere maskinen.",
     )
+
+
+@pytest.fixture
+def search_index(db):
+    """Call to index every case and customer made so far.
+
+    Actions index after commit, and a test runs inside one transaction that never commits;
+    tests that search through a view or the API call this once their rows exist.
+    """
+    from skranke.cases.models import Case
+    from skranke.customers.models import Customer
+    from skranke.search.index import reindex
+
+    def index_everything() -> None:
+        reindex(
+            cases=Case.objects.values_list("pk", flat=True),
+            customers=Customer.objects.values_list("pk", flat=True),
+        )
+
+    return index_everything

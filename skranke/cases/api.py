@@ -38,8 +38,10 @@ from skranke.cases.schemas import (
 from skranke.customers.access import access_customer
 from skranke.customers.actions import find_or_create_customer
 from skranke.customers.models import Customer
-from skranke.lib.api import InvalidInput, Loc, user_of
-from skranke.lib.cursors import Page, paginate
+from skranke.lib.api import InvalidInput, Loc, as_db_id, user_of
+from skranke.lib.cursors import Page, paginate, paginate_ranked
+from skranke.search import query as search
+from skranke.search.query import cases_in_order
 
 router = Router(tags=["cases"])
 
@@ -51,17 +53,26 @@ class PageParams(Schema):
 
 @router.get("", response=CasePage, url_name="case_list")
 def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> Page[Case]:
-    """Cases the agent may see, newest change first, one page at a time."""
+    """Cases the agent may see, newest change first, one page at a time; with ``q``, the
+    matches best first."""
     user = user_of(request)
     cases = filter_cases(visible_cases(user), filters, user)
-    return paginate(
-        cases.select_related(
-            "team", "assignee", "customer", "organisation", "category", "merged_into"
-        ).prefetch_related("tags"),
-        order=filters.order,
-        limit=filters.limit,
-        cursor=filters.cursor,
-    )
+    loaded = cases.select_related(
+        "team", "assignee", "customer", "organisation", "category", "merged_into"
+    ).prefetch_related("tags")
+    if filters.q.strip():
+        return paginate_ranked(
+            lambda offset, count: cases_in_order(
+                user,
+                search.search_cases(user, filters.q, limit=count, offset=offset, within=cases),
+                loaded,
+            ),
+            limit=filters.limit,
+            cursor=filters.cursor,
+            depth=search.CANDIDATES,
+            fetch_cap=search.MAX_LIMIT,
+        )
+    return paginate(loaded, order=filters.order, limit=filters.limit, cursor=filters.cursor)
 
 
 @router.post("", response={201: CaseOut}, url_name="case_create")
@@ -193,8 +204,8 @@ def filter_cases(cases: QuerySet[Case], filters: CaseFilters, user: User) -> Que
         cases = cases.filter(channel__in=[c.value for c in filters.channel])
     if filters.team:
         by_team = Q(team__slug=filters.team)
-        if filters.team.isdigit():
-            by_team |= Q(team_id=int(filters.team))
+        if (team_id := as_db_id(filters.team)) is not None:
+            by_team |= Q(team_id=team_id)
         cases = cases.filter(by_team)
     if filters.assignee:
         who = filters.assignee.strip().lower()
@@ -202,8 +213,8 @@ def filter_cases(cases: QuerySet[Case], filters: CaseFilters, user: User) -> Que
             cases = cases.filter(assignee=user)
         elif who == "none":
             cases = cases.filter(assignee__isnull=True)
-        elif who.isdigit():
-            cases = cases.filter(assignee_id=int(who))
+        elif (agent_id := as_db_id(who)) is not None:
+            cases = cases.filter(assignee_id=agent_id)
         else:
             cases = cases.filter(assignee__email=who)
     if filters.customer is not None:
@@ -228,8 +239,8 @@ def new_attachments(items: list[AttachmentIn]) -> list[NewAttachment]:
 
 def team_from_ref(ref: int | str, loc: Loc) -> Team:
     team = None
-    if isinstance(ref, int) or ref.isdigit():
-        team = Team.objects.filter(pk=int(ref)).first()
+    if (team_id := as_db_id(ref)) is not None:
+        team = Team.objects.filter(pk=team_id).first()
     if team is None and isinstance(ref, str):
         team = Team.objects.filter(slug=ref).first()
     if team is None:
@@ -241,8 +252,10 @@ def agent_from_ref(ref: int | str | None, loc: Loc) -> User | None:
     if ref is None:
         return None
     agents = User.objects.filter(is_active=True)
-    if isinstance(ref, int) or ref.isdigit():
-        agent = agents.filter(pk=int(ref)).first()
+    if (agent_id := as_db_id(ref)) is not None:
+        agent = agents.filter(pk=agent_id).first()
+    elif isinstance(ref, int):
+        agent = None
     else:
         agent = agents.filter(email=ref.strip().lower()).first()
     if agent is None:
@@ -253,8 +266,10 @@ def agent_from_ref(ref: int | str | None, loc: Loc) -> User | None:
 def category_from_ref(ref: int | str | None, loc: Loc) -> Category | None:
     if ref is None:
         return None
-    if isinstance(ref, int) or ref.isdigit():
-        category = Category.objects.filter(pk=int(ref)).first()
+    if (category_id := as_db_id(ref)) is not None:
+        category = Category.objects.filter(pk=category_id).first()
+    elif isinstance(ref, int):
+        category = None
     else:
         category = Category.objects.filter(name__iexact=ref.strip()).first()
     if category is None:

@@ -7,6 +7,7 @@ permission-checked views, so a broadcast can never leak a case to the wrong agen
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -41,25 +42,32 @@ def _send(groups: list[str], message: dict[str, object]) -> None:
 _KIND_RANK = {"updated": 0, "message": 1, "merged": 2, "created": 3}
 
 
-def _flush(pending: dict[int, dict[str, object]]) -> None:
-    for case_id, item in pending.items():
+@dataclass
+class _Change:
+    number: int
+    kind: str
+    teams: set[int] = field(default_factory=set)
+
+
+def _flush(pending: dict[int, _Change]) -> None:
+    for case_id, change in pending.items():
         groups = [case_group(case_id), ALL_CASES_GROUP]
-        groups += [team_group(t) for t in sorted(item["teams"])]  # type: ignore[attr-defined]
+        groups += [team_group(t) for t in sorted(change.teams)]
         message = {
             "type": "case.changed",
             "case_id": case_id,
-            "number": item["number"],
-            "kind": item["kind"],
+            "number": change.number,
+            "kind": change.kind,
         }
         _send(groups, message)
 
 
 def case_changed(case_id: int, number: int, team_ids: set[int], *, kind: str) -> None:
     """Tell browsers after commit; several changes to one case in a transaction send once."""
-    pending, deferred = batch_for_transaction("broadcast", dict, _flush)
-    item = pending.setdefault(case_id, {"number": number, "teams": set(), "kind": kind})
-    item["teams"].update(t for t in team_ids if t is not None)  # type: ignore[attr-defined]
-    if _KIND_RANK.get(kind, 0) > _KIND_RANK.get(str(item["kind"]), 0):
-        item["kind"] = kind
+    pending, deferred = batch_for_transaction("broadcast", dict[int, _Change], _flush)
+    change = pending.setdefault(case_id, _Change(number=number, kind=kind))
+    change.teams.update(t for t in team_ids if t is not None)
+    if _KIND_RANK.get(kind, 0) > _KIND_RANK.get(change.kind, 0):
+        change.kind = kind
     if not deferred:
         _flush(pending)

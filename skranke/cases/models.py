@@ -158,6 +158,9 @@ class Case(models.Model):
             models.Index(fields=["organisation", "-created_at"], name="case_org_created"),
             models.Index(fields=["-solved_at"], name="case_solved_at"),
             models.Index(fields=["created_at"], name="case_created_at"),
+            # Newest-changed first across all statuses (the API list, a lead's views):
+            # without it the planner sorts every visible case (bench/bench_pages.py).
+            models.Index(fields=["-updated_at", "-id"], name="case_updated"),
         ]
 
     def __str__(self) -> str:

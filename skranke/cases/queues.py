@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Case as When_
-from django.db.models import IntegerField, Q, QuerySet, Value, When
+from django.db.models import IntegerField, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from skranke.accounts.models import User
 from skranke.cases.access import visible_cases
 from skranke.cases.models import ACTIVE_STATUSES, DONE_STATUSES, Case, Priority, Status
+from skranke.search.query import MAX_LIMIT, cases_in_order, search_cases
 
 # Above this many rows a count is shown as "1 000+"; counting further would make the cost grow
 # with the table.
@@ -96,6 +97,7 @@ QUEUES: dict[str, Queue] = {
     ]
 }
 DEFAULT_QUEUE = "mine"
+RELEVANCE = "relevance"
 
 _PRIORITY_RANK = When_(
     When(priority=Priority.URGENT, then=Value(3)),
@@ -106,6 +108,8 @@ _PRIORITY_RANK = When_(
 )
 
 SORTS: dict[str, tuple[str | Promise, tuple[str, ...]]] = {
+    # Only while searching: the search ranks, there is no column to order by.
+    RELEVANCE: (_("Relevance"), ()),
     "updated": (_("Last updated"), ("-updated_at", "-id")),
     "created": (_("Newest"), ("-created_at", "-id")),
     "priority": (_("Priority"), ("-priority_rank", "-updated_at", "-id")),
@@ -114,6 +118,8 @@ SORTS: dict[str, tuple[str | Promise, tuple[str, ...]]] = {
     "solved": (_("Recently solved"), ("-solved_at", "-id")),
 }
 VISIBLE_SORTS = ("updated", "created", "priority", "number")
+# Search text in a queue: how many ranked matches another sort (newest, priority …) reorders.
+SEARCH_WINDOW = MAX_LIMIT
 
 
 def capped_count(queryset: QuerySet[Any], cap: int = COUNT_CAP) -> int:
@@ -158,9 +164,7 @@ def apply_filters(queryset: QuerySet[Case], filters: dict[str, Any], user: User)
         queryset = queryset.filter(assignee_id=assignee)
     if filters.get("tag"):
         queryset = queryset.filter(tags__name=filters["tag"].strip().lower())
-    text = (filters.get("q") or "").strip()
-    if text:
-        queryset = queryset.filter(Q(subject__icontains=text))
+    # The search box (``q``) is not a filter here: see :func:`search_page`.
     return queryset
 
 
@@ -176,7 +180,7 @@ class Page:
     cases: list[Case]
     number: int
     size: int
-    total: Count
+    total: Count | None  # None for a ranked search, which is not counted
     has_next: bool
 
     @property
@@ -197,11 +201,7 @@ def page_of(queryset: QuerySet[Case], number: int, size: int | None = None) -> P
     size = size or settings.SKRANKE_QUEUE_PAGE_SIZE
     number = max(1, number)
     offset = (number - 1) * size
-    rows = list(
-        queryset.select_related("team", "assignee", "customer").prefetch_related("tags")[
-            offset : offset + size + 1
-        ]
-    )
+    rows = list(_for_list(queryset)[offset : offset + size + 1])
     return Page(
         cases=rows[:size],
         number=number,
@@ -209,3 +209,32 @@ def page_of(queryset: QuerySet[Case], number: int, size: int | None = None) -> P
         total=count(queryset),
         has_next=len(rows) > size,
     )
+
+
+def search_page(
+    queryset: QuerySet[Case],
+    user: User,
+    text: str,
+    sort_key: str,
+    number: int,
+    size: int | None = None,
+) -> Page:
+    """One page of the cases in ``queryset`` (a queue with its filters) that match ``text``.
+
+    Ranked best first by the search index, which applies the queue's filters inside the
+    ranking. Another sort reorders the best ``SEARCH_WINDOW`` matches: a search for a common
+    word sorted by date shows the relevant cases by date, not every case with that word.
+    """
+    size = size or settings.SKRANKE_QUEUE_PAGE_SIZE
+    number = max(1, number)
+    offset = (number - 1) * size
+    if sort_key != RELEVANCE:
+        ids = search_cases(user, text, limit=SEARCH_WINDOW, within=queryset)
+        return page_of(sort(queryset.filter(pk__in=ids), sort_key), number, size)
+    ids = search_cases(user, text, limit=size + 1, offset=offset, within=queryset)
+    rows = cases_in_order(user, ids[:size], _for_list(queryset))
+    return Page(cases=rows, number=number, size=size, total=None, has_next=len(ids) > size)
+
+
+def _for_list(queryset: QuerySet[Case]) -> QuerySet[Case]:
+    return queryset.select_related("team", "assignee", "customer").prefetch_related("tags")

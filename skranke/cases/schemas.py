@@ -191,14 +191,20 @@ PhoneNumber = Annotated[
 
 
 class CaseFilters(Schema):
+    q: str = Field(
+        "",
+        description="Search text: subject, messages, notes, customer name and email; Bokmål "
+        "inflections match (`fakturaen` finds `faktura`), `#12345` puts that case first. "
+        "Results come best first (`order` is ignored) and stop after 1000.",
+    )
     status: list[Status] = Field(default_factory=list, description="Repeat for several.")
     priority: list[Priority] = Field(default_factory=list)
     type: list[CaseType] = Field(default_factory=list)
     channel: list[Channel] = Field(default_factory=list)
     team: str | None = Field(None, description="Team id or slug.")
     assignee: str | None = Field(None, description="Agent id or email, `me`, or `none`.")
-    customer: int | None = Field(None, description="Customer id.")
-    organisation: int | None = Field(None, description="Organisation id.")
+    customer: int | None = Field(None, ge=1, le=2**63 - 1, description="Customer id.")
+    organisation: int | None = Field(None, ge=1, le=2**63 - 1, description="Organisation id.")
     tag: str | None = None
     updated_after: AwareDatetime | None = Field(None, description="ISO 8601 with offset.")
     order: Literal["-updated_at", "updated_at"] = Field(

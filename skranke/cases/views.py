@@ -33,11 +33,12 @@ from skranke.cases.forms import (
     active_agents,
     to_attachments,
 )
-from skranke.cases.models import Case, MessageKind, Status
+from skranke.cases.models import Case, CaseLink, MessageKind, Status
 from skranke.cases.timeline import timeline
-from skranke.customers.access import access_customer, visible_customers
+from skranke.customers.access import access_customer
 from skranke.customers.actions import find_or_create_customer
 from skranke.customers.models import Customer
+from skranke.search.query import find_case_by_number, search_customers
 
 # --- queues ---------------------------------------------------------------------------------------
 
@@ -50,8 +51,14 @@ def _queue_context(request: HttpRequest, slug: str) -> dict[str, Any]:
     filters = form.filters
     user = request.user
     cases = queues.apply_filters(queue.build(user), filters, user)  # type: ignore[arg-type]
-    sort_key = filters.get("sort") or queue.default_sort
-    page = queues.page_of(queues.sort(cases, sort_key), filters.get("page") or 1)
+    text = (filters.get("q") or "").strip()
+    sort_key = filters.get("sort") or (queues.RELEVANCE if text else queue.default_sort)
+    if text:
+        page = queues.search_page(cases, user, text, sort_key, filters.get("page") or 1)  # type: ignore[arg-type]
+    else:
+        if sort_key == queues.RELEVANCE:
+            sort_key = queue.default_sort
+        page = queues.page_of(queues.sort(cases, sort_key), filters.get("page") or 1)
     params = {k: v for k, v in request.GET.items() if v and k != "page"}
     active_filters = [
         k
@@ -81,9 +88,9 @@ def _queue_context(request: HttpRequest, slug: str) -> dict[str, Any]:
 @require_GET
 def queue(request: HttpRequest, slug: str = queues.DEFAULT_QUEUE) -> HttpResponse:
     # A case number typed in the search box goes straight to the case.
-    text = request.GET.get("q", "").strip().lstrip("#")
-    if text.isdigit() and visible_cases(request.user).filter(number=int(text)).exists():  # type: ignore[arg-type]
-        return redirect("cases:detail", number=int(text))
+    case = find_case_by_number(request.user, request.GET.get("q", ""))  # type: ignore[arg-type]
+    if case is not None:
+        return redirect(case)
     context = _queue_context(request, slug)
     if request.htmx and request.htmx.target == "queue-list":  # type: ignore[attr-defined]
         return render(request, "cases/queue.html#queue_list", context)
@@ -141,11 +148,14 @@ def _back_to_list(request: HttpRequest, url: str) -> HttpResponse:
 def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, Any]:
     user = request.user
     seen = visible_cases(user)  # type: ignore[arg-type]
+    # Linked ids first (two index look-ups on CaseLink), then the cases: an OR across the two
+    # link joins made the planner walk every case of the agent's teams (bench/bench_pages.py).
+    link_pairs = CaseLink.objects.filter(Q(from_case=case) | Q(to_case=case)).values_list(
+        "from_case_id", "to_case_id"
+    )
+    linked_ids = {to if frm == case.pk else frm for frm, to in link_pairs} - {case.pk}
     linked = (
-        seen.filter(Q(links_in__from_case=case) | Q(links_out__to_case=case))
-        .exclude(pk=case.pk)
-        .select_related("assignee")
-        .distinct()
+        seen.filter(pk__in=linked_ids).select_related("assignee") if linked_ids else seen.none()
     )
     other_cases = (
         seen.filter(customer_id=case.customer_id)

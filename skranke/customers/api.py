@@ -5,7 +5,6 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Query, Router, Status
@@ -24,7 +23,7 @@ from skranke.customers.actions import (
     update_customer,
     update_organisation,
 )
-from skranke.customers.models import Customer, CustomerEmail, CustomerPhone, Organisation
+from skranke.customers.models import Customer, Organisation
 from skranke.customers.schemas import (
     CustomerCreate,
     CustomerFilters,
@@ -39,8 +38,8 @@ from skranke.customers.schemas import (
     OrganisationUpdate,
 )
 from skranke.lib.api import InvalidInput, Loc, user_of
-from skranke.lib.cursors import Page, paginate
-from skranke.lib.validators import normalise_phone
+from skranke.lib.cursors import Page, paginate, paginate_ranked
+from skranke.search import query as search
 
 router = Router(tags=["customers"])
 organisations_router = Router(tags=["organisations"])
@@ -51,14 +50,32 @@ organisations_router = Router(tags=["organisations"])
 
 @router.get("", response=CustomerPage, url_name="customer_list")
 def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> Page[Customer]:
-    """Customers (merged-away records excluded), oldest first, optionally searched."""
-    customers = visible_customers(user_of(request))
+    """Customers (merged-away records excluded), oldest first; with ``q``, search hits best
+    first."""
+    user = user_of(request)
     if filters.q.strip():
-        customers = customers.filter(search_customers(filters.q))
+        return _search(user, filters)
+    customers = visible_customers(user)
     if filters.organisation is not None:
         customers = customers.filter(organisation_id=filters.organisation)
     customers = customers.select_related("organisation").prefetch_related("emails", "phones")
     return paginate(customers, order="id", limit=filters.limit, cursor=filters.cursor)
+
+
+def _search(user: User, filters: CustomerFilters) -> Page[Customer]:
+    page = paginate_ranked(
+        lambda offset, count: search.search_customers(user, filters.q, limit=count, offset=offset),
+        limit=filters.limit,
+        cursor=filters.cursor,
+        depth=search.CANDIDATES,
+        fetch_cap=search.MAX_LIMIT,
+    )
+    if filters.organisation is None:
+        return page
+    # Filtered after ranking, so the cursor still moves by whole pages of the ranking; a page
+    # may hold fewer than ``limit`` customers (docs/api.md says so).
+    kept = [c for c in page.items if c.organisation_id == filters.organisation]
+    return Page(items=kept, next=page.next)
 
 
 @router.get("/{customer_id}", response=CustomerOut, url_name="customer_detail")
@@ -104,23 +121,6 @@ def merge(request: HttpRequest, customer_id: int, payload: CustomerMerge) -> Cus
         ) from None
     merge_customers(source, target, actor=user)
     return access_customer(user, target.pk)
-
-
-def search_customers(q: str) -> Q:
-    """Name or email containing ``q``, or a phone number (any format) containing its digits."""
-    q = q.strip()
-    condition = Q(name__icontains=q) | Q(
-        pk__in=CustomerEmail.objects.filter(address__icontains=q.lower()).values("customer_id")
-    )
-    digits = "".join(c for c in q if c.isdigit())
-    if len(digits) >= 3 and len(digits) >= len(q.replace(" ", "")) - 1:
-        numbers = Q(number__contains=digits)
-        try:
-            numbers |= Q(number=normalise_phone(q))
-        except ValidationError:
-            pass
-        condition |= Q(pk__in=CustomerPhone.objects.filter(numbers).values("customer_id"))
-    return condition
 
 
 def organisation_from_ref(user: User, ref: int | None, loc: Loc) -> Organisation | None:

@@ -76,7 +76,7 @@ class CustomerPage(Schema):
 
 class CustomerFilters(Schema):
     q: str = Field("", description="Part of the name or email address, or a phone number.")
-    organisation: int | None = None
+    organisation: int | None = Field(None, ge=1, le=2**63 - 1)
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
     cursor: str | None = None
 
@@ -86,7 +86,10 @@ class CustomerCreate(Input):
     emails: list[EmailAddress] = Field(default_factory=list, description="The first is primary.")
     phones: list[PhoneNumber] = Field(default_factory=list, description="The first is primary.")
     organisation: int | None = Field(
-        None, description="Organisation id; by default matched from the email domain."
+        None,
+        ge=1,
+        le=2**63 - 1,
+        description="Organisation id; by default matched from the email domain.",
     )
     preferred_language: Language = Language.NB
     address: str = Field("", max_length=200)
@@ -110,7 +113,9 @@ class CustomerUpdate(Input):
     name: str | None = Field(None, min_length=1, max_length=200)
     emails: list[EmailAddress] | None = None
     phones: list[PhoneNumber] | None = None
-    organisation: int | None = Field(None, description="Organisation id, or null to clear.")
+    organisation: int | None = Field(
+        None, ge=1, le=2**63 - 1, description="Organisation id, or null to clear."
+    )
     preferred_language: Language | None = None
     address: str | None = Field(None, max_length=200)
     postal_code: str | None = Field(None, max_length=10)

@@ -26,19 +26,28 @@ class TableWriter:
             raise ValueError(f"{meta.label} has no fields {sorted(unknown)}")
         rest = [f for name, f in fields.items() if name not in provided and not f.primary_key]
         self.defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
-        columns = [fields[name].column for name in provided] + [f.column for f in rest]
+        table = meta.db_table
+        columns = [str(fields[name].column) for name in provided] + [str(f.column) for f in rest]
         quote = connection.ops.quote_name
+        column_list = ", ".join(quote(c) for c in columns)
         self.sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+            f"INSERT INTO {quote(table)} ({column_list}) "
             f"VALUES ({', '.join(['%s'] * len(columns))})"
         )
+        self.copy_sql = f"COPY {quote(table)} ({column_list}) FROM STDIN"
 
     def insert(self, rows: Sequence[tuple[Any, ...]]) -> int:
         if not rows:
             return 0
         defaults = self.defaults
         with connection.cursor() as cursor:
-            cursor.executemany(self.sql, [row + defaults for row in rows])
+            if connection.vendor == "postgresql":
+                # COPY is several times faster than INSERT for bulk loads on PostgreSQL.
+                with cursor.cursor.copy(self.copy_sql) as copy:
+                    for row in rows:
+                        copy.write_row(row + defaults)
+            else:
+                cursor.executemany(self.sql, [row + defaults for row in rows])
         return len(rows)
 
 

@@ -157,7 +157,7 @@ def load_demo(
     # The bulk writer bypasses the actions, so the search index is rebuilt in one pass.
     from skranke.search.index import rebuild as rebuild_search_index
 
-    rebuild_search_index(progress=sys.stderr.write if progress else None)
+    rebuild_search_index(progress=_write_stderr if progress else None)
     out(
         f"Demo data loaded: {summary.teams} teams, {summary.agents} agents, "
         f"{summary.organisations} organisations, {summary.customers} customers, "
@@ -166,6 +166,10 @@ def load_demo(
     )
     _print_logins(out)
     return summary
+
+
+def _write_stderr(text: str) -> None:
+    sys.stderr.write(text)
 
 
 def delete_demo() -> None:
@@ -209,15 +213,10 @@ def _demo_tag_names() -> list[str]:
 def _print_logins(out: Callable[[str], None]) -> None:
     out("")
     out(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-    out(f"  admin@{DEMO_DOMAIN:<22} administrator")
-    out(f"  leder@{DEMO_DOMAIN:<22} team lead (kundeserviceleder)")
-    for first, _surname, teams, _langs, _skills in DEMO_AGENTS[:4]:
-        login = f"{_login(first)}@{DEMO_DOMAIN}"
-        out(f"  {login:<28} agent, {', '.join(teams)}")
-    out(
-        f"  … and {len(DEMO_AGENTS) - 4} more agents: "
-        + ", ".join(f"{_login(a[0])}@" for a in DEMO_AGENTS[4:])
-    )
+    out(f"  {'admin@' + DEMO_DOMAIN:<28} administrator")
+    out(f"  {'leder@' + DEMO_DOMAIN:<28} team lead (kundeserviceleder), all teams")
+    for first, _surname, teams, _langs, _skills in DEMO_AGENTS:
+        out(f"  {_login(first) + '@' + DEMO_DOMAIN:<28} agent, {', '.join(teams)}")
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -457,7 +456,7 @@ class _Generator:
         numbers: set[str] = set(
             Organisation.objects.exclude(org_number="").values_list("org_number", flat=True)
         )
-        orgs = []
+        orgs: list[Organisation] = []
         while len(orgs) < count:
             stem, trade = rng.choice(vocab.COMPANY_STEMS), rng.choice(vocab.COMPANY_TRADES)
             name = f"{stem} {trade} {rng.choice(vocab.COMPANY_FORMS)}"
@@ -786,7 +785,7 @@ class _CaseSimulation:
         self.hand_over = self.team != "Kundeservice" and rng.random() < 0.1
         if self.hand_over:
             self.team = "Kundeservice"
-        self.status = Status.NEW
+        self.status: str = Status.NEW
         self.assignee: _Agent | None = None
         self.follow_up: float | None = None
         self.first_response: float | None = None
@@ -1054,10 +1053,9 @@ class _CaseSimulation:
         # Someone takes the case (phone and walk-in cases are taken by whoever answered).
         if self.assignee is None:
             t = self._at(self._agent_time(t, mean * 0.6))
-            agent = gen.pick_agent(self.team, en)
-            actor = agent if rng.random() < 0.75 else gen.lead
-            self._use_agent(agent)
-            self._assign(t, agent, actor)
+            taker = gen.pick_agent(self.team, en)
+            self._use_agent(taker)
+            self._assign(t, taker, taker if rng.random() < 0.75 else gen.lead)
         elif (
             self.channel == Channel.PHONE
             and length <= 2
@@ -1070,6 +1068,7 @@ class _CaseSimulation:
             self._close(t)
             return
 
+        agent: _Agent | None
         if self.hand_over:
             agent = self.assignee
             t = self._at(self._agent_time(t, 30))

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
@@ -52,3 +54,20 @@ def validation_errors(exc: ValidationError, prefix: str = "body") -> list[dict[s
 def _message(error: ValidationError) -> str:
     message = str(error.message)
     return message % error.params if error.params else message
+
+
+_MAX_DB_ID = 2**63 - 1
+
+
+def as_db_id(ref: int | str) -> int | None:
+    """The id a reference names, or None when it is not a plausible database id.
+
+    ``"²".isdigit()`` is true and SQLite overflows on ids past 64 bits; both must give the
+    caller's clear 4xx, never a 500.
+    """
+    if isinstance(ref, int):
+        return ref if 0 < ref <= _MAX_DB_ID else None
+    text = ref.strip()
+    if re.fullmatch(r"[0-9]{1,18}", text):
+        return int(text)
+    return None

@@ -229,6 +229,13 @@ def _ingest_in_transaction(
 
     customer = _customer_for(parsed)
     decision = resolve_thread(parsed, mailbox=mailbox, recipients=recipients, customer=customer)
+    if parsed.is_auto_reply and decision.follow_up_of is not None:
+        # An out-of-office answering a closed case's mail is filed there, not made a new case.
+        decision = ThreadDecision(
+            decision.follow_up_of,
+            decision.threaded_by,
+            f"{decision.reason.split(';')[0]}; automatic reply filed on the closed case",
+        )
     email_meta = _message_metadata(parsed, mailbox, decision)
     body_text = parsed.visible_text.strip() or parsed.text_body.strip()
     if not (body_text or parsed.html_body or parsed.attachments):

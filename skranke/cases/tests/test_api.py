@@ -250,6 +250,93 @@ def test_cursor_pagination_does_not_skip_when_new_cases_arrive(api, customer, te
     assert len(set(numbers)) == 6
 
 
+# --- Search --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def invoice_cases(customer, other_customer, team, other_team, search_index):
+    """Cases whose text (not subject) says "faktura", in the agent's team and another."""
+    mine = create_case(
+        customer=customer, subject="Spørsmål om mai", team=team, body_text="Ingen faktura i mai."
+    )
+    urgent = create_case(
+        customer=customer,
+        subject="Dobbel belastning",
+        team=team,
+        priority="urgent",
+        body_text="Faktura nummer to er feil.",
+    )
+    create_case(customer=customer, subject="Ny ruter", team=team, body_text="Hei")
+    hidden = create_case(
+        customer=other_customer,
+        subject="Hemmelig",
+        team=other_team,
+        body_text="Denne faktura er for et annet team.",
+    )
+    search_index()
+    return {"mine": mine, "urgent": urgent, "hidden": hidden}
+
+
+def test_search_cases_matches_inflected_words(api, invoice_cases):
+    body = api.get("/api/v1/cases", {"q": "fakturaen"}).json()
+    numbers = {c["number"] for c in body["items"]}
+    assert numbers == {invoice_cases["mine"].number, invoice_cases["urgent"].number}
+    assert body["next"] is None
+
+
+def test_search_cases_never_reaches_other_teams(api, invoice_cases, other_team):
+    hidden = invoice_cases["hidden"]
+    for params in (
+        {"q": "faktura annet team"},
+        {"q": "faktura", "team": other_team.slug},
+        {"q": f"#{hidden.number}"},
+    ):
+        assert api.get("/api/v1/cases", params).json()["items"] == [], params
+
+
+def test_search_cases_combines_with_filters(api, invoice_cases):
+    body = api.get("/api/v1/cases", {"q": "fakturaen", "priority": "urgent"}).json()
+    assert [c["number"] for c in body["items"]] == [invoice_cases["urgent"].number]
+
+
+def test_search_case_number_comes_first(api, invoice_cases):
+    mine = invoice_cases["mine"]
+    assert api.get("/api/v1/cases", {"q": f"#{mine.number}"}).json()["items"][0]["number"] == (
+        mine.number
+    )
+
+
+def test_search_pages_through_the_ranking(api, customer, team, search_index):
+    for i in range(7):
+        create_case(customer=customer, subject=f"Faktura {i}", team=team)
+    search_index()
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"q": "faktura", "limit": 3}
+        if cursor:
+            params["cursor"] = cursor
+        body = api.get("/api/v1/cases", params).json()
+        seen += [c["number"] for c in body["items"]]
+        cursor = body["next"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 7
+
+
+def test_search_query_count_does_not_grow_with_cases(
+    api, customer, team, agent, search_index, django_assert_max_num_queries
+):
+    for i in range(30):
+        case = create_case(customer=customer, subject=f"Faktura {i}", team=team)
+        update_case(case, actor=agent, tags=["a", f"t{i}"] if i % 2 else [])
+    search_index()
+    # token look-up, the agent's teams, the search, cases (with joins), tags.
+    with django_assert_max_num_queries(5):
+        response = api.get("/api/v1/cases", {"q": "fakturaen", "tag": "a", "limit": 200})
+    assert len(response.json()["items"]) == 15
+
+
 @pytest.mark.parametrize(
     ("query", "loc"),
     [
@@ -916,3 +1003,36 @@ def test_docs_page_loads_nothing_from_outside():
     assert '"validatorUrl": null' in html
     asset = Client().get("/static/ninja/swagger-ui-bundle.js")
     assert asset.status_code == 200
+
+
+@pytest.mark.parametrize("params", [{"team": "²"}, {"assignee": "²"}])
+def test_odd_digits_in_filters_match_nothing_instead_of_failing(api, case, params):
+    # "²".isdigit() is true, int("²") is an error: the filter must treat it as a name.
+    response = api.get("/api/v1/cases", params)
+    assert response.status_code == 200
+    assert response.json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "params"),
+    [
+        ("get", "/api/v1/cases", {"customer": str(10**30)}),
+        ("get", "/api/v1/customers", {"organisation": str(10**30)}),
+        ("get", f"/api/v1/customers/{10**30}", {}),
+        ("get", f"/api/v1/cases/{10**30}", {}),
+    ],
+)
+def test_malformed_references_get_a_clear_client_error(api, case, method, url, params):
+    response = getattr(api, method)(url, params)
+    assert 400 <= response.status_code < 500, response.content[:300]
+    assert "detail" in response.json()
+
+
+def test_unknown_team_reference_in_body_is_422(api, customer):
+    response = api.post(
+        "/api/v1/cases",
+        {"customer": {"id": customer.pk}, "subject": "x", "team": "²"},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] == "team"

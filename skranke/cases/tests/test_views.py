@@ -129,6 +129,78 @@ def test_queue_search_for_other_teams_number_does_not_jump(logged_in, other_case
     assert response.status_code == 200
 
 
+@pytest.fixture
+def invoice_cases(customer, other_customer, team, other_team, search_index):
+    """Cases whose text (not subject) says "faktura", in the agent's team and another."""
+    mine = create_case(
+        customer=customer,
+        subject="Mangler brev i mai",
+        team=team,
+        body_text="Jeg har ikke fått faktura for mai.",
+    )
+    urgent = create_case(
+        customer=customer,
+        subject="Dobbel belastning",
+        team=team,
+        priority="urgent",
+        body_text="Faktura nummer to er feil.",
+    )
+    unrelated = create_case(customer=customer, subject="Ny ruter", team=team, body_text="Hei")
+    hidden = create_case(
+        customer=other_customer,
+        subject="Hemmelig sak",
+        team=other_team,
+        body_text="Denne faktura er for et annet team.",
+    )
+    search_index()
+    return {"mine": mine, "urgent": urgent, "unrelated": unrelated, "hidden": hidden}
+
+
+def test_queue_search_matches_inflected_words_in_messages(logged_in, invoice_cases):
+    response = logged_in.get(reverse("cases:queue_named", args=["open"]), {"q": "fakturaen"})
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Mangler brev i mai" in content and "Dobbel belastning" in content
+    assert "Ny ruter" not in content
+    assert "Hemmelig sak" not in content
+
+
+def test_queue_search_keeps_the_queue_filters(logged_in, invoice_cases):
+    url = reverse("cases:queue_named", args=["open"])
+    response = logged_in.get(
+        url, {"q": "fakturaen", "priority": "urgent"}, HTTP_HX_TARGET="queue-list", **HTMX
+    )
+    content = response.content.decode()
+    assert "Dobbel belastning" in content and "Mangler brev i mai" not in content
+    # Another sort reorders the matches instead of ranking them.
+    content = logged_in.get(url, {"q": "fakturaen", "sort": "created"}).content.decode()
+    assert content.index("Dobbel belastning") < content.index("Mangler brev i mai")
+    assert "Ny ruter" not in content and "Hemmelig sak" not in content
+
+
+def test_queue_search_other_teams_case_never_shows(client, other_agent, invoice_cases):
+    client.force_login(other_agent)
+    content = client.get(
+        reverse("cases:queue_named", args=["open"]), {"q": "faktura"}
+    ).content.decode()
+    assert "Hemmelig sak" in content
+    assert "Mangler brev i mai" not in content and "Dobbel belastning" not in content
+
+
+def test_queue_search_pages_through_ranked_matches(agent, customer, team, search_index):
+    from skranke.cases import queues
+
+    for i in range(5):
+        create_case(customer=customer, subject=f"Faktura {i}", team=team)
+    search_index()
+    cases = queues.QUEUES["open"].build(agent)
+    first = queues.search_page(cases, agent, "faktura", queues.RELEVANCE, 1, size=3)
+    second = queues.search_page(cases, agent, "faktura", queues.RELEVANCE, 2, size=3)
+    assert (len(first.cases), first.has_next, first.total) == (3, True, None)
+    assert (len(second.cases), second.has_next, second.start) == (2, False, 4)
+    assert not {c.pk for c in first.cases} & {c.pk for c in second.cases}
+
+
 def test_queue_pagination_and_capped_count(logged_in, customer, team, settings):
     from skranke.cases import queues
 
@@ -427,7 +499,8 @@ def test_new_case_bad_input_writes_nothing(logged_in, team, settings):
     assert (Customer.objects.count(), Case.objects.count()) == counts
 
 
-def test_customer_lookup_as_you_type(logged_in, customer):
+def test_customer_lookup_as_you_type(logged_in, customer, search_index):
+    search_index()
     response = logged_in.get(
         reverse("cases:customer_lookup"), {"customer_email": "per@kunde"}, **HTMX
     )

@@ -83,17 +83,60 @@ def test_list_customers_with_contacts(api, customer, other_customer):
         ("per", {"Per Kunde"}),
         ("ANNE", {"Anne Annen"}),
         ("anne@annen", {"Anne Annen"}),
+        ("per@kunde.no", {"Per Kunde"}),
         ("kunde.no", {"Per Kunde"}),
         ("912 34 567", {"Per Kunde"}),
         ("+47 91234567", {"Per Kunde"}),
-        ("34567", {"Per Kunde"}),
+        ("0047 912-34-567", {"Per Kunde"}),
+        ("912 34", {"Per Kunde"}),
         ("ingen treff", set()),
     ],
 )
-def test_search_customers(api, customer, other_customer, q, expected):
+def test_search_customers(api, customer, other_customer, search_index, q, expected):
+    search_index()
     response = api.get("/api/v1/customers", {"q": q})
     assert response.status_code == 200
     assert {c["name"] for c in response.json()["items"]} == expected
+
+
+def test_search_ranks_exact_email_first(api, customer, search_index):
+    create_customer(name="Per Kunde Jr", emails=["per.jr@kunde.no"])
+    search_index()
+    items = api.get("/api/v1/customers", {"q": "per@kunde.no"}).json()["items"]
+    assert items[0]["id"] == customer.pk
+
+
+def test_customer_search_pages_through_the_ranking(api, search_index):
+    for i in range(12):
+        create_customer(name=f"Kunde {i:02d}", emails=[f"k{i}@example.no"])
+    search_index()
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 5, "q": "example.no"}
+        if cursor:
+            params["cursor"] = cursor
+        body = api.get("/api/v1/customers", params).json()
+        seen += [c["id"] for c in body["items"]]
+        cursor = body["next"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 12
+
+
+def test_customer_search_within_an_organisation(api, organisation, search_index):
+    member = create_customer(name="Kari Elektro", emails=["kari@fjordelektro.no"])
+    create_customer(name="Kari Privat", emails=["kari@example.no"])
+    search_index()
+    params = {"q": "kari", "organisation": organisation.pk}
+    assert [c["id"] for c in api.get("/api/v1/customers", params).json()["items"]] == [member.pk]
+
+
+def test_search_and_list_cursors_are_not_interchangeable(api, customer, other_customer):
+    listed = api.get("/api/v1/customers", {"limit": 1}).json()
+    response = api.get("/api/v1/customers", {"q": "per", "cursor": listed["next"]})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "invalid_cursor"
 
 
 def test_customer_cursor_pagination(api):
@@ -102,7 +145,7 @@ def test_customer_cursor_pagination(api):
     seen: list[int] = []
     cursor = None
     while True:
-        params: dict[str, Any] = {"limit": 5, "q": "example.no"}
+        params: dict[str, Any] = {"limit": 5}
         if cursor:
             params["cursor"] = cursor
         body = api.get("/api/v1/customers", params).json()

@@ -118,7 +118,67 @@ class Dovecot:
         return client
 
 
-def _dovecot_config(workdir: str, port: int) -> str:
+class OAuthServer:
+    """A tiny OAuth2 provider: a token endpoint (refresh grant) and a tokeninfo endpoint that
+    Dovecot's oauth2 passdb asks whether an XOAUTH2 access token is valid, and for whom."""
+
+    def __init__(self) -> None:
+        import http.server
+        import json
+        import threading
+        import urllib.parse
+
+        from tests.servers import free_port
+
+        self.port = free_port()
+        self.refresh_tokens: dict[str, str] = {}  # refresh token -> user
+        self.access_tokens: dict[str, str] = {}  # access token -> user
+        self.refreshes = 0
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _json(self, status: int, data: dict) -> None:
+                body = json.dumps(data).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+                user = server.refresh_tokens.get(form.get("refresh_token", [""])[0])
+                if form.get("grant_type") != ["refresh_token"] or user is None:
+                    return self._json(400, {"error": "invalid_grant"})
+                server.refreshes += 1
+                token = f"access-{server.refreshes}-{user}"
+                server.access_tokens[token] = user
+                self._json(200, {"access_token": token, "expires_in": 3600})
+
+            def do_GET(self) -> None:
+                query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+                user = server.access_tokens.get(query.get("access_token", [""])[0])
+                if user is None:
+                    return self._json(401, {"error": "invalid_token"})
+                self._json(200, {"email": user, "active": True})
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def token_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/token"
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+
+
+def _dovecot_config(workdir: str, port: int, oauth_port: int) -> str:
     import grp
     import os
     import pwd
@@ -145,7 +205,7 @@ state_dir = {workdir}/state
 log_path = {workdir}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2
 default_internal_user = {internal}
 default_internal_group = {group}
 default_login_user = {login}
@@ -157,6 +217,11 @@ mail_fsync = never
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {workdir}/passwd
+}}
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2
+  args = {workdir}/oauth2.conf.ext
 }}
 userdb {{
   driver = static
@@ -191,8 +256,14 @@ def dovecot():
     port = free_port()
     server = Dovecot(workdir, port)
     server.write_users()
+    server.oauth = OAuthServer()
+    with open(f"{workdir}/oauth2.conf.ext", "w") as handle:
+        handle.write(
+            f"tokeninfo_url = http://127.0.0.1:{server.oauth.port}/tokeninfo?access_token=\n"
+            "introspection_mode = get\nusername_attribute = email\n"
+        )
     with open(f"{workdir}/dovecot.conf", "w") as handle:
-        handle.write(_dovecot_config(workdir, port))
+        handle.write(_dovecot_config(workdir, port, server.oauth.port))
     proc = subprocess.Popen(
         [binary, "-F", "-c", f"{workdir}/dovecot.conf"],
         stdout=subprocess.DEVNULL,
@@ -218,6 +289,7 @@ def dovecot():
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        server.oauth.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -78,6 +78,29 @@ def test_wrong_password_is_recorded_on_the_mailbox(imap_mailbox):
     assert "AUTHENTICATIONFAILED" in imap_mailbox.last_error
 
 
+def test_xoauth2_login_with_refreshed_token(imap_mailbox, dovecot, mail):
+    """Microsoft 365 / Google style: no password, a refresh token renews the access token."""
+    dovecot.oauth.refresh_tokens["refresh-abc"] = imap_mailbox.imap_username
+    imap_mailbox.imap_password = ""
+    imap_mailbox.oauth2_token_url = dovecot.oauth.token_url
+    imap_mailbox.oauth2_client_id = "skranke-test"
+    imap_mailbox.oauth2_refresh_token = "refresh-abc"
+    imap_mailbox.save()
+    imap_mailbox.imap.append("INBOX", mail(subject="Via OAuth2"))
+    before = dovecot.oauth.refreshes
+    assert poll_mailbox(imap_mailbox).imported == 1
+    imap_mailbox.refresh_from_db()
+    assert imap_mailbox.oauth2_access_token.startswith("access-")
+    assert imap_mailbox.oauth2_expires_at is not None
+    assert poll_mailbox(imap_mailbox).imported == 0
+    assert dovecot.oauth.refreshes == before + 1  # the stored token was reused
+    imap_mailbox.oauth2_access_token = "revoked"
+    imap_mailbox.oauth2_refresh_token = ""
+    imap_mailbox.save()
+    with pytest.raises(LoginError):
+        poll_mailbox(imap_mailbox)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_idle_picks_up_new_mail(imap_mailbox, mail, monkeypatch):
     monkeypatch.setattr(imap, "IDLE_SECONDS", 1)

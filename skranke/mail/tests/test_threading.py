@@ -156,3 +156,19 @@ def test_cc_from_a_reply_is_added_to_the_case(first, mailbox, mail):
     )
     first.case.refresh_from_db()
     assert [c["address"] for c in first.case.metadata["email"]["cc"]] == ["ny@kunde.no"]
+
+
+def test_auto_reply_to_closed_case_is_filed_there(first, mailbox, mail):
+    update_case(first.case, status=Status.CLOSED)
+    result = ingest(
+        mail(
+            subject="Automatisk svar: Faktura stemmer ikke",
+            in_reply_to=first.message.external_id,
+            headers={"Auto-Submitted": "auto-replied"},
+        ),
+        mailbox=mailbox,
+    )
+    assert result.case == first.case
+    result.case.refresh_from_db()
+    assert result.case.status == Status.CLOSED
+    assert Case.objects.count() == 1

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError

@@ -143,8 +143,10 @@ def live_desk(_sync_orm_beside_playwright, transactional_db, settings) -> Iterat
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium_browser() -> Iterator[object]:
+    # Function-scoped on purpose: Playwright's sync API keeps an event loop running in this
+    # thread while it is open, and Django then refuses the ORM in the next (async) tests.
     executable = require_binary("chromium", "chromium")
     from playwright.sync_api import sync_playwright
 

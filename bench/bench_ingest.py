@@ -110,15 +110,15 @@ def _fresh_postgres(url: str) -> str:
     return f"{base}/{name}"
 
 
-def _worker(args: tuple[str | None, str, list[bytes]]) -> int:
-    database_url, var_dir, raws = args
+def _worker(args: tuple[str | None, str, str, list[bytes]]) -> int:
+    database_url, var_dir, source, raws = args
     _setup(database_url, var_dir)
     from skranke.mail.intake import ingest
     from skranke.mail.models import Mailbox
 
     mailbox = Mailbox.objects.get()
     for raw in raws:
-        ingest(raw, mailbox=mailbox)
+        ingest(raw, mailbox=mailbox, source=source)
     return len(raws)
 
 
@@ -127,6 +127,17 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--database-url", default=os.environ.get("SKRANKE_DATABASE_URL"))
     parser.add_argument("--workers", type=int, default=1, help="parallel ingest processes")
+    parser.add_argument(
+        "--source",
+        default="pipe",
+        choices=["pipe", "imap"],
+        help="pipe (default) fsyncs each raw message; imap does not (the server keeps it)",
+    )
+    parser.add_argument(
+        "--stub",
+        default="",
+        help="comma list of side effects to skip, to see what they cost: search,broadcast",
+    )
     args = parser.parse_args()
 
     var_dir = tempfile.mkdtemp(prefix="skranke-bench-ingest-")
@@ -145,29 +156,47 @@ def main() -> int:
     mailbox = Mailbox.objects.create(
         address="kundeservice@firma.no", team=team, send_acknowledgement=False
     )
+    stubs = {s.strip() for s in args.stub.split(",") if s.strip()}
+    if "search" in stubs:
+        import skranke.search.index
+
+        skranke.search.index.reindex = lambda **kwargs: None  # type: ignore[assignment]
+    if "broadcast" in stubs:
+        import skranke.cases.broadcast
+
+        skranke.cases.broadcast._send = lambda *args, **kwargs: None  # type: ignore[assignment]
     t0 = time.perf_counter()
     mails = generate(args.count)
     generated = time.perf_counter() - t0
     raw_bytes = sum(len(raw) for _kind, raw in mails)
 
     start = time.perf_counter()
+    cpu_start = time.process_time()
     if args.workers == 1:
         for _kind, raw in mails:
-            ingest(raw, mailbox=mailbox)
+            ingest(raw, mailbox=mailbox, source=args.source)
     else:
         connection.close()
         # Each worker takes every n-th mail, so replies mostly arrive after their parents.
         chunks = [[raw for _k, raw in mails[i :: args.workers]] for i in range(args.workers)]
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(args.workers) as pool:
-            pool.map(_worker, [(database_url, var_dir, chunk) for chunk in chunks])
+            pool.map(
+                _worker,
+                [(database_url, var_dir, args.source, chunk) for chunk in chunks],
+            )
     elapsed = time.perf_counter() - start
 
     result = {
         "database": connection.vendor,
         "messages": args.count,
         "workers": args.workers,
+        "source": args.source,
+        "stubbed": sorted(stubs),
         "seconds": round(elapsed, 2),
+        "cpu_ms_per_message": round((time.process_time() - cpu_start) / args.count * 1000, 2)
+        if args.workers == 1
+        else None,
         "messages_per_second": round(args.count / elapsed, 1),
         "megabytes": round(raw_bytes / 1e6, 1),
         "new_cases": Case.objects.count(),

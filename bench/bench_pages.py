@@ -36,7 +36,9 @@ def _server_ms(response: Any, wall_ms: float) -> float:
     return wall_ms
 
 
-def measure(client: Any, urls: list[str], requests: int, warm: int = 5, **extra: Any) -> dict[str, Any]:
+def measure(
+    client: Any, urls: list[str], requests: int, warm: int = 5, **extra: Any
+) -> dict[str, Any]:
     for url in urls[:warm] if len(urls) > 1 else urls * warm:
         client.get(url, **extra)
     server, wall = [], []
@@ -92,9 +94,15 @@ def pages(args: argparse.Namespace) -> list[dict[str, Any]]:
         .order_by("-n")
         .first()
     )
-    agent = User.objects.get(pk=busiest["assignee"]) if busiest else User.objects.filter(role="agent").first()
+    agent = (
+        User.objects.get(pk=busiest["assignee"])
+        if busiest
+        else User.objects.filter(role="agent").first()
+    )
     lead = User.objects.filter(role="team_lead").first() or agent
-    print(f"Agent: {agent.email} ({busiest['n'] if busiest else 0} active cases); lead: {lead.email}")
+    print(
+        f"Agent: {agent.email} ({busiest['n'] if busiest else 0} active cases); lead: {lead.email}"
+    )
 
     try:
         from skranke.cases.queues import QUEUES
@@ -142,18 +150,22 @@ def pages(args: argparse.Namespace) -> list[dict[str, Any]]:
                 continue
             sep = "&" if "?" in base else "?"
             run(f"queue {slug} ({who})", user, [base])
-            if slug in ("open", "mine") :
-                run(f"queue {slug} ({who}) priority=high sort=priority", user,
-                    [f"{base}{sep}priority=high&sort=priority"])
-                run(f"queue {slug} ({who}) channel=email sort=created", user,
-                    [f"{base}{sep}channel=email&sort=created"])
+            if slug in ("open", "mine"):
+                run(
+                    f"queue {slug} ({who}) priority=high sort=priority",
+                    user,
+                    [f"{base}{sep}priority=high&sort=priority"],
+                )
+                run(
+                    f"queue {slug} ({who}) channel=email sort=created",
+                    user,
+                    [f"{base}{sep}channel=email&sort=created"],
+                )
                 run(f"queue {slug} ({who}) page 3", user, [f"{base}{sep}page=3"])
 
     # Case pages: a spread of cases the agent may open (their teams), recent and old.
     team_ids = list(agent.teams.values_list("id", flat=True))
-    numbers = list(
-        Case.objects.filter(team_id__in=team_ids).order_by("?").values_list("number", flat=True)[:200]
-    ) if not connection.vendor == "sqlite" else _sample_numbers(team_ids, 200)
+    numbers = _sample_numbers(team_ids, 200)
     try:
         detail_urls = [reverse("cases:detail", args=[n]) for n in numbers]
     except NoReverseMatch:
@@ -161,8 +173,11 @@ def pages(args: argparse.Namespace) -> list[dict[str, Any]]:
     run("case page (agent, 200 different cases)", agent, detail_urls)
     biggest = Case.objects.filter(team_id__in=team_ids).order_by("-message_count").first()
     if biggest and detail_urls:
-        run(f"case page, longest ({biggest.message_count} messages)", agent,
-            [reverse("cases:detail", args=[biggest.number])])
+        run(
+            f"case page, longest ({biggest.message_count} messages)",
+            agent,
+            [reverse("cases:detail", args=[biggest.number])],
+        )
 
     # Queue counts, as the sidebar computes them (function, then the htmx partial).
     try:
@@ -173,14 +188,18 @@ def pages(args: argparse.Namespace) -> list[dict[str, Any]]:
             started = time.perf_counter()
             queue_counts(agent)
             timings.append((time.perf_counter() - started) * 1000)
-        results.append({
-            "page": "queue counts (all queues, agent)",
-            "p50_ms": round(_common.percentile(timings, 50), 1),
-            "p95_ms": round(_common.percentile(timings, 95), 1),
-            "requests": args.requests,
-        })
-        print(f"  {'queue counts (all queues, agent)':<44} p50 {results[-1]['p50_ms']:6.1f} ms  "
-              f"p95 {results[-1]['p95_ms']:6.1f} ms")
+        results.append(
+            {
+                "page": "queue counts (all queues, agent)",
+                "p50_ms": round(_common.percentile(timings, 50), 1),
+                "p95_ms": round(_common.percentile(timings, 95), 1),
+                "requests": args.requests,
+            }
+        )
+        print(
+            f"  {'queue counts (all queues, agent)':<44} p50 {results[-1]['p50_ms']:6.1f} ms  "
+            f"p95 {results[-1]['p95_ms']:6.1f} ms"
+        )
     except ImportError:
         print("  queue counts skipped: skranke.cases.queues.queue_counts not available")
     try:
@@ -208,7 +227,9 @@ def _sample_numbers(team_ids: list[int], count: int) -> list[int]:
     rng = random.Random(1)
     candidates = [rng.randint(low, high) for _ in range(count * 4)]
     found = list(
-        Case.objects.filter(number__in=candidates, team_id__in=team_ids).values_list("number", flat=True)
+        Case.objects.filter(number__in=candidates, team_id__in=team_ids).values_list(
+            "number", flat=True
+        )
     )
     rng.shuffle(found)
     return found[:count]
@@ -247,12 +268,19 @@ def main() -> int:
         "messages": Message.objects.count(),
         "customers": Customer.objects.count(),
     }
-    print(f"Data: {sizes['cases']:,} cases, {sizes['messages']:,} messages, {sizes['customers']:,} customers")
+    print(
+        f"Data: {sizes['cases']:,} cases, {sizes['messages']:,} messages, {sizes['customers']:,} customers"
+    )
     results = pages(args)
     _common.record(
         "pages",
-        {"database": database, "data": sizes, "target_p95_ms": TARGET_MS, "results": results,
-         "generated": generated},
+        {
+            "database": database,
+            "data": sizes,
+            "target_p95_ms": TARGET_MS,
+            "results": results,
+            "generated": generated,
+        },
         save=not args.no_save,
     )
     return 0

@@ -18,6 +18,7 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -211,6 +212,7 @@ def main() -> int:
 
         with psycopg.connect(args.database_url, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {database_url.rpartition('/')[2]}")
+    shutil.rmtree(var_dir, ignore_errors=True)
     return 0
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 from imapclient import IMAPClient
 
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 # \Flagged. Servers that allow no keywords get \Seen instead.
 IMPORTED_KEYWORD = b"$SkrankeImported"
 REJECTED_KEYWORD = b"$SkrankeRejected"
-BATCH = 50
+BATCH = 50  # mails fetched per IMAP command
 IDLE_SECONDS = 5 * 60  # RFC 2177: re-issue IDLE well before the 30-minute server timeout
 POLL_SECONDS = 60
 
@@ -158,7 +158,9 @@ def poll_mailbox(mailbox: Mailbox, client: IMAPClient | None = None) -> PollRepo
         uids = folder.pending_uids()
         for start in range(0, len(uids), BATCH):
             _take_in(folder, uids[start : start + BATCH], report)
-        Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=timezone.now(), last_error="")
+        Mailbox.objects.filter(pk=mailbox.pk).update(
+            last_polled_at=timezone.now(), last_error="\n".join(report.errors)[:2000]
+        )
     except Exception as error:
         Mailbox.objects.filter(pk=mailbox.pk).update(
             last_polled_at=timezone.now(), last_error=f"{type(error).__name__}: {error}"[:2000]
@@ -186,10 +188,12 @@ def _take_in(folder: _Folder, uids: list[int], report: PollReport) -> None:
         return
     fetched = folder.client.fetch(wanted, ["BODY.PEEK[]"])
     for uid in wanted:
-        data = fetched.get(uid, {})
-        raw = data.get(b"BODY[]")
+        raw = fetched.get(uid, {}).get(b"BODY[]")
         if raw is None:
             continue  # expunged meanwhile
+        # One transaction per mail, on purpose: a batch transaction would hold the case-number
+        # counter and the cases' row locks for the whole batch, stalling every other writer
+        # (and deadlocking two pollers that touch the same cases).
         try:
             result = ingest(
                 bytes(raw),
@@ -203,6 +207,14 @@ def _take_in(folder: _Folder, uids: list[int], report: PollReport) -> None:
             report.rejected += 1
             report.errors.append(f"UID {uid}: {error}")
             folder.mark_done([uid], rejected=True)
+            continue
+        except DatabaseError:
+            raise  # the database is away: stop here, every message stays for the next poll
+        except Exception as error:
+            # A bug on one message must not block the mailbox: leave it unflagged (it is
+            # retried on every poll and shows in the mailbox's last error) and go on.
+            logger.exception("%s UID %s could not be taken in", folder.mailbox.address, uid)
+            report.errors.append(f"UID {uid}: {type(error).__name__}: {error}")
             continue
         # ingest has committed; only now may the server forget about the message.
         folder.mark_done([uid])

@@ -116,11 +116,13 @@ def find_mailbox(addresses: Iterable[str]) -> Mailbox | None:
     return next((by_address[b] for b in bases if b in by_address), None)
 
 
-def store_raw(raw: bytes, fingerprint: str) -> str:
+def store_raw(raw: bytes, fingerprint: str, *, sync: bool = True) -> str:
     """Write the raw message where nothing can lose it; content-addressed, so idempotent.
 
     On a local filesystem the file is written under a temporary name, fsynced and renamed,
     so a crash mid-write never leaves a truncated file that a retry would take as stored.
+    ``sync=False`` skips the fsync (often the largest single cost of intake) where another
+    copy survives a power cut anyway: IMAP, whose server keeps the original.
     """
     name = f"mail/raw/{fingerprint[:2]}/{fingerprint[2:4]}/{fingerprint}.eml"
     try:
@@ -135,8 +137,9 @@ def store_raw(raw: bytes, fingerprint: str) -> str:
     temporary = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     with open(temporary, "wb") as handle:
         handle.write(raw)
-        handle.flush()
-        os.fsync(handle.fileno())
+        if sync:
+            handle.flush()
+            os.fsync(handle.fileno())
     os.replace(temporary, path)
     return name
 
@@ -172,7 +175,9 @@ def ingest(
         return IngestResult(parsed, "dry_run", mailbox, decision.case, decision=decision)
     assert mailbox is not None
 
-    raw_path = store_raw(raw, parsed.fingerprint)
+    # LMTP/SMTP and the pipe answer "stored" and the mail server deletes its copy, so the raw
+    # file must be on disk before the commit; an IMAP server keeps the original.
+    raw_path = store_raw(raw, parsed.fingerprint, sync=source != "imap")
     for attempt in range(3):
         try:
             with transaction.atomic():
@@ -310,17 +315,19 @@ def _ingest_in_transaction(
 
 
 def _customer_for(parsed: ParsedMessage) -> Customer:
-    if parsed.from_address:
+    name = parsed.from_name.strip()[:200]
+    address = parsed.from_address or ""
+    if address and len(address) <= 254:  # CustomerEmail.address is an EmailField
         # Look up first: find_or_create_customer would also "add" the known address again,
         # which costs queries and a search reindex of all the customer's cases per mail.
-        found = find_customer(email=parsed.from_address)
+        found = find_customer(email=address)
         if found is not None:
             return found
         try:
-            return create_customer(name=parsed.from_name, emails=[parsed.from_address])
+            return create_customer(name=name, emails=[address])
         except ValidationError:
             pass  # not a storable address; fall through to a customer without one
-    return create_customer(name=parsed.from_name or _("Unknown sender"))
+    return create_customer(name=name or address[:200] or _("Unknown sender"))
 
 
 def _over_loop_limit(address: str) -> bool:

@@ -117,6 +117,9 @@ def start(host: str = "127.0.0.1", port: int = 2424, *, lmtp: bool = True) -> Co
 
 
 def serve_forever(host: str = "127.0.0.1", port: int = 2424, *, lmtp: bool = True) -> None:
+    # aiosmtpd logs every command at INFO; keep that for SKRANKE_LOG_LEVEL=DEBUG.
+    if logging.getLogger().level > logging.DEBUG:
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = start(host, port, lmtp=lmtp)
     protocol = "LMTP" if lmtp else "SMTP"
     print(f"Skranke mail: {protocol} on {host}:{port} (Ctrl+C stops it)", flush=True)

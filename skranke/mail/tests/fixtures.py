@@ -178,7 +178,23 @@ class OAuthServer:
         self.httpd.shutdown()
 
 
-def _dovecot_config(workdir: str, port: int, oauth_port: int) -> str:
+def _make_certificate(workdir: str) -> str:
+    """A self-signed certificate for 127.0.0.1, so the TLS and STARTTLS paths are tested too."""
+    import subprocess
+
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", f"{workdir}/key.pem", "-out", f"{workdir}/cert.pem",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return f"{workdir}/cert.pem"
+
+
+def _dovecot_config(workdir: str, port: int, oauth_port: int, tls_port: int) -> str:
     import grp
     import os
     import pwd
@@ -203,7 +219,9 @@ listen = 127.0.0.1
 base_dir = {workdir}/run
 state_dir = {workdir}/state
 log_path = {workdir}/dovecot.log
-ssl = no
+ssl = yes
+ssl_cert = <{workdir}/cert.pem
+ssl_key = <{workdir}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login xoauth2
 default_internal_user = {internal}
@@ -233,7 +251,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 """
@@ -254,7 +273,10 @@ def dovecot():
     for sub in ("run", "state", "home"):
         os.makedirs(f"{workdir}/{sub}")
     port = free_port()
+    tls_port = free_port()
     server = Dovecot(workdir, port)
+    server.tls_port = tls_port
+    server.certificate = _make_certificate(workdir)
     server.write_users()
     server.oauth = OAuthServer()
     with open(f"{workdir}/oauth2.conf.ext", "w") as handle:
@@ -263,7 +285,7 @@ def dovecot():
             "introspection_mode = get\nusername_attribute = email\n"
         )
     with open(f"{workdir}/dovecot.conf", "w") as handle:
-        handle.write(_dovecot_config(workdir, port, server.oauth.port))
+        handle.write(_dovecot_config(workdir, port, server.oauth.port, tls_port))
     proc = subprocess.Popen(
         [binary, "-F", "-c", f"{workdir}/dovecot.conf"],
         stdout=subprocess.DEVNULL,
@@ -272,6 +294,7 @@ def dovecot():
     try:
         try:
             wait_for_port(port)
+            wait_for_port(tls_port)
         except RuntimeError:
             proc.kill()
             log = (

@@ -58,6 +58,31 @@ def test_crash_between_commit_and_flag_never_imports_twice(imap_mailbox, mail):
     assert IMPORTED_KEYWORD in next(iter(_flags(imap_mailbox).values()))
 
 
+def test_a_message_that_fails_does_not_block_the_others(imap_mailbox, mail, monkeypatch):
+    from skranke.mail import intake
+
+    real = intake._ingest_in_transaction
+
+    def fail_on_poison(parsed, *args, **kwargs):
+        if parsed.subject == "Gift":
+            raise RuntimeError("parser bug")
+        return real(parsed, *args, **kwargs)
+
+    monkeypatch.setattr(intake, "_ingest_in_transaction", fail_on_poison)
+    imap_mailbox.imap.append("INBOX", mail(subject="Gift"))
+    imap_mailbox.imap.append("INBOX", mail(subject="Vanlig"))
+    report = poll_mailbox(imap_mailbox)
+    assert report.imported == 1 and len(report.errors) == 1
+    assert list(Case.objects.values_list("subject", flat=True)) == ["Vanlig"]
+    imap_mailbox.refresh_from_db()
+    assert "parser bug" in imap_mailbox.last_error
+    flags = _flags(imap_mailbox)
+    assert IMPORTED_KEYWORD not in flags[1] and IMPORTED_KEYWORD in flags[2]
+    # Fixed (here: un-patched), the next poll takes it in.
+    monkeypatch.setattr(intake, "_ingest_in_transaction", real)
+    assert poll_mailbox(imap_mailbox).imported == 1
+
+
 def test_processed_mail_can_be_moved_to_a_folder(imap_mailbox, mail):
     imap_mailbox.imap.create_folder("Skranke")
     imap_mailbox.processed_folder = "Skranke"
@@ -67,6 +92,27 @@ def test_processed_mail_can_be_moved_to_a_folder(imap_mailbox, mail):
     assert _flags(imap_mailbox) == {}
     imap_mailbox.imap.select_folder("Skranke")
     assert len(imap_mailbox.imap.search()) == 1
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_tls_and_starttls(imap_mailbox, dovecot, mail, monkeypatch, security):
+    """Certificates are verified: the test trusts its own self-signed one, nothing else."""
+    monkeypatch.setenv("SSL_CERT_FILE", dovecot.certificate)
+    imap_mailbox.imap_security = security
+    imap_mailbox.imap_port = dovecot.tls_port if security == "ssl" else dovecot.port
+    imap_mailbox.save()
+    imap_mailbox.imap.append("INBOX", mail(subject=f"Via {security}"))
+    assert poll_mailbox(imap_mailbox).imported == 1
+
+
+def test_untrusted_certificate_is_refused(imap_mailbox, dovecot):
+    import ssl
+
+    imap_mailbox.imap_security = "ssl"
+    imap_mailbox.imap_port = dovecot.tls_port
+    imap_mailbox.save()
+    with pytest.raises(ssl.SSLCertVerificationError):
+        poll_mailbox(imap_mailbox)
 
 
 def test_wrong_password_is_recorded_on_the_mailbox(imap_mailbox):

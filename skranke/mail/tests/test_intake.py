@@ -183,3 +183,30 @@ def test_dry_run_stores_nothing(mailbox, mail):
     result = ingest(mail(), mailbox=mailbox, dry_run=True)
     assert result.status == "dry_run"
     assert Case.objects.count() == 0 and InboundEmail.objects.count() == 0
+
+
+def test_overlong_sender_name_and_address_still_make_a_case(mailbox, mail):
+    long_local = "a" * 250
+    raw = mail(sender=f"{'Å' * 300} <{long_local}@kunde.no>")
+    result = ingest(raw, mailbox=mailbox)
+    assert result.status == "created"
+    assert len(result.case.customer.name) == 200
+
+
+def test_a_bug_on_one_message_does_not_block_the_rest(mailbox, mail, monkeypatch):
+    from skranke.mail import intake
+
+    real = intake._ingest_in_transaction
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("bug")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(intake, "_ingest_in_transaction", flaky)
+    with pytest.raises(RuntimeError):
+        ingest(mail(), mailbox=mailbox)
+    assert InboundEmail.objects.count() == 0 and Case.objects.count() == 0
+    assert ingest(mail(), mailbox=mailbox).status == "created"

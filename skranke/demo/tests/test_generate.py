@@ -250,3 +250,18 @@ def test_generation_is_quick() -> None:
     elapsed = time.perf_counter() - started
     assert summary.cases == 1000
     assert elapsed < 10, f"{elapsed:.1f} s for 1,000 cases"
+
+
+@pytest.mark.django_db
+def test_demo_agents_have_workforce_contracts() -> None:
+    from skranke.workforce.models import AgentContract
+
+    _load()
+    agents = User.objects.filter(email__endswith="@demo.skranke.no", role="agent")
+    contracts = AgentContract.objects.filter(user__in=agents)
+    assert contracts.count() == agents.count() == 12
+    kari = contracts.get(user__email="kari@demo.skranke.no")
+    assert "phone" in kari.channels
+    for contract in contracts:
+        assert 0 < contract.weekly_hours <= 37.5
+        assert contract.channels

@@ -8,7 +8,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,12 +46,9 @@ def migrate() -> None:
 
 def analyze() -> float:
     """Fresh planner statistics, as a real installation would have after autovacuum/optimize."""
-    from django.db import connection
+    from skranke.lib.maintenance import analyze
 
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    return time.perf_counter() - started
+    return analyze()
 
 
 def machine() -> dict[str, Any]:

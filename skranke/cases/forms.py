@@ -17,6 +17,7 @@ from skranke.cases.actions import NewAttachment
 from skranke.cases.models import CaseType, Category, Channel, MessageKind, Priority, Status
 from skranke.cases.queues import SORTS, VISIBLE_SORTS
 from skranke.lib.validators import normalise_email, normalise_phone
+from skranke.lib.widgets import FastSelect
 
 
 def _blank(choices: Any, label: Any = "") -> list[tuple[str, Any]]:
@@ -31,10 +32,10 @@ class QueueFilterForm(forms.Form):
     """Read from the query string; invalid values are dropped rather than shown as errors."""
 
     q = forms.CharField(required=False, label=_("Search"))
-    status = forms.ChoiceField(required=False, label=_("Status"))
-    priority = forms.ChoiceField(required=False, label=_("Priority"))
-    channel = forms.ChoiceField(required=False, label=_("Channel"))
-    type = forms.ChoiceField(required=False, label=_("Type"))
+    status = forms.ChoiceField(required=False, label=_("Status"), widget=FastSelect)
+    priority = forms.ChoiceField(required=False, label=_("Priority"), widget=FastSelect)
+    channel = forms.ChoiceField(required=False, label=_("Channel"), widget=FastSelect)
+    type = forms.ChoiceField(required=False, label=_("Type"), widget=FastSelect)
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, label=_("Team"))
     assignee = forms.CharField(required=False, label=_("Assignee"))
     tag = forms.CharField(required=False, label=_("Tag"), max_length=50)
@@ -142,15 +143,16 @@ class ReplyForm(forms.Form):
 
 
 class CasePropertiesForm(forms.Form):
-    status = forms.ChoiceField(choices=Status.choices, label=_("Status"))
-    priority = forms.ChoiceField(choices=Priority.choices, label=_("Priority"))
-    type = forms.ChoiceField(choices=CaseType.choices, label=_("Type"))
+    # FastSelect: the assignee list has an option per agent (hundreds in a large centre).
+    status = forms.ChoiceField(choices=Status.choices, label=_("Status"), widget=FastSelect)
+    priority = forms.ChoiceField(choices=Priority.choices, label=_("Priority"), widget=FastSelect)
+    type = forms.ChoiceField(choices=CaseType.choices, label=_("Type"), widget=FastSelect)
     category = forms.ModelChoiceField(
-        queryset=Category.objects.all(), required=False, label=_("Category")
+        queryset=Category.objects.all(), required=False, label=_("Category"), widget=FastSelect
     )
-    team = forms.ModelChoiceField(queryset=Team.objects.all(), label=_("Team"))
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), label=_("Team"), widget=FastSelect)
     assignee = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, label=_("Assignee")
+        queryset=User.objects.none(), required=False, label=_("Assignee"), widget=FastSelect
     )
     tags = forms.CharField(
         required=False, label=_("Tags"), help_text=_("Separate with commas."), max_length=500

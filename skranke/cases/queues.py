@@ -8,6 +8,8 @@ queue an agent looks at, never the size of the table.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,6 +40,8 @@ class Queue:
     empty: str | Promise
     build: Callable[[User], QuerySet[Case]]
     default_sort: str = "updated"
+    # The statuses of a team-wide queue whose pages are merged per status (see page_by_status).
+    merge_statuses: tuple[str, ...] = ()
 
 
 def _mine(user: User) -> QuerySet[Case]:
@@ -78,8 +82,15 @@ QUEUES: dict[str, Queue] = {
             _("Unassigned in my teams"),
             _("No unassigned cases in your teams."),
             _unassigned,
+            merge_statuses=ACTIVE_STATUSES,
         ),
-        Queue("open", _("All open"), _("No open cases. Enjoy the calm."), _open),
+        Queue(
+            "open",
+            _("All open"),
+            _("No open cases. Enjoy the calm."),
+            _open,
+            merge_statuses=ACTIVE_STATUSES,
+        ),
         Queue(
             "follow_up",
             _("Follow-up due"),
@@ -168,7 +179,11 @@ def apply_filters(queryset: QuerySet[Case], filters: dict[str, Any], user: User)
     return queryset
 
 
-def sort(queryset: QuerySet[Case], key: str) -> QuerySet[Case]:
+def sort(queryset: QuerySet[Case], key: str, *, one_priority: bool = False) -> QuerySet[Case]:
+    """``one_priority``: the queryset is filtered to a single priority, so the rank is the same
+    on every row and the order is the last update's, which an index can give without sorting."""
+    if key == "priority" and one_priority:
+        key = "updated"
     _label, ordering = SORTS.get(key, SORTS["updated"])
     if key == "priority":
         queryset = queryset.annotate(priority_rank=_PRIORITY_RANK)
@@ -202,6 +217,47 @@ def page_of(queryset: QuerySet[Case], number: int, size: int | None = None) -> P
     number = max(1, number)
     offset = (number - 1) * size
     rows = list(_for_list(queryset)[offset : offset + size + 1])
+    return Page(
+        cases=rows[:size],
+        number=number,
+        size=size,
+        total=count(queryset),
+        has_next=len(rows) > size,
+    )
+
+
+# A database walks an index in the sort order only while every column before the sort column
+# is pinned to one value, and "status IN (the four active statuses)" is not: the unassigned
+# queue and "All open" filtered by channel read and sorted every matching case of the agent's
+# teams (7,500 and 12,000 at 1M cases; 20 and 50 ms of SQLite). For these queues the page is
+# taken from the first rows of each status, one short ordered index walk each, merged here.
+_MERGED_SORTS = {"updated": "updated_at", "created": "created_at"}
+# Deeper pages are sorted by the database as before: rarely visited, and a merge fetches
+# ``depth`` rows per status.
+MERGE_DEPTH = 1000
+
+
+def queue_page(
+    queue: Queue, queryset: QuerySet[Case], sort_key: str, number: int, *, one_priority: bool
+) -> Page:
+    """A page of a queue (with its filters applied to ``queryset``), sorted by ``sort_key``."""
+    if sort_key == "priority" and one_priority:
+        sort_key = "updated"
+    size = settings.SKRANKE_QUEUE_PAGE_SIZE
+    number = max(1, number)
+    depth = number * size + 1
+    column = _MERGED_SORTS.get(sort_key)
+    if not queue.merge_statuses or column is None or depth > MERGE_DEPTH:
+        return page_of(sort(queryset, sort_key), number, size)
+    ordering = SORTS[sort_key][1]
+    tops = [
+        list(queryset.filter(status=status).order_by(*ordering).values_list(column, "pk")[:depth])
+        for status in queue.merge_statuses
+    ]
+    # (time, id) pairs, newest first: the same order as ORDER BY time DESC, id DESC.
+    merged = heapq.merge(*tops, reverse=True)
+    ids = [pk for _time, pk in itertools.islice(merged, (number - 1) * size, depth)]
+    rows = list(_for_list(queryset.filter(pk__in=ids).order_by(*ordering))) if ids else []
     return Page(
         cases=rows[:size],
         number=number,

@@ -12,6 +12,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from skranke.accounts.models import Team, User
+from skranke.cases.email_display import EmailDisplay, email_display
 from skranke.cases.models import (
     Case,
     CaseEvent,
@@ -30,6 +31,7 @@ class Entry:
     message: Message | None = None
     event: CaseEvent | None = None
     text: str = ""
+    email: EmailDisplay | None = None
 
     @property
     def is_message(self) -> bool:
@@ -114,6 +116,10 @@ def describe(event: CaseEvent, names: dict[str, dict[int, str]]) -> str:
     return str(event.get_kind_display())
 
 
+def message_entry(message: Message, case: Case) -> Entry:
+    return Entry(at=message.created_at, message=message, email=email_display(message, case.number))
+
+
 def timeline(case: Case) -> list[Entry]:
     """Three queries for the conversation, plus at most three small name look-ups."""
     messages = list(
@@ -129,7 +135,7 @@ def timeline(case: Case) -> list[Entry]:
         names["categories"] = dict(
             Category.objects.filter(pk__in=category_ids).values_list("pk", "name")
         )
-    entries = [Entry(at=m.created_at, message=m) for m in messages]
+    entries = [message_entry(m, case) for m in messages]
     entries += [Entry(at=e.created_at, event=e, text=describe(e, names)) for e in events]
     # Events written in the same instant as a message (e.g. "reply and solve") sort after it.
     entries.sort(key=lambda e: (e.at, 0 if e.is_message else 1))

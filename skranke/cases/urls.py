@@ -20,4 +20,9 @@ urlpatterns = [
     path("<int:number>/merge/", views.merge, name="merge"),
     path("<int:number>/link/", views.link, name="link"),
     path("<int:number>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+    path(
+        "<int:number>/messages/<int:message_id>/retry/",
+        views.retry_delivery,
+        name="retry_delivery",
+    ),
 ]

@@ -7,6 +7,7 @@ render, the htmx swap and the live refresh after a websocket ``case.changed`` sh
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,10 +35,12 @@ from skranke.cases.forms import (
     to_attachments,
 )
 from skranke.cases.models import Case, CaseLink, MessageKind, Status
-from skranke.cases.timeline import timeline
+from skranke.cases.timeline import message_entry, timeline
 from skranke.customers.access import access_customer
 from skranke.customers.actions import find_or_create_customer
 from skranke.customers.models import Customer
+from skranke.lib.widgets import option_tags
+from skranke.mail import actions as mail_actions
 from skranke.search.query import find_case_by_number, search_customers
 
 # --- queues ---------------------------------------------------------------------------------------
@@ -58,7 +61,13 @@ def _queue_context(request: HttpRequest, slug: str) -> dict[str, Any]:
     else:
         if sort_key == queues.RELEVANCE:
             sort_key = queue.default_sort
-        page = queues.page_of(queues.sort(cases, sort_key), filters.get("page") or 1)
+        page = queues.queue_page(
+            queue,
+            cases,
+            sort_key,
+            filters.get("page") or 1,
+            one_priority=bool(filters.get("priority")),
+        )
     params = {k: v for k, v in request.GET.items() if v and k != "page"}
     active_filters = [
         k
@@ -66,6 +75,11 @@ def _queue_context(request: HttpRequest, slug: str) -> dict[str, Any]:
         if params.get(k)
     ]
     base = reverse("cases:queue_named", args=[queue.slug])
+    # The agent lists (filter and bulk bar) are written in Python, and only when the full page
+    # is drawn: a template loop over hundreds of agents, twice, was most of the page's server
+    # time (docs/benchmarks.md).
+    agents = cache(lambda: list(active_agents().values_list("pk", "name")))
+    assignee = str(form["assignee"].value() or "")
     return {
         "queue": queue,
         "active_queue": queue.slug,
@@ -79,7 +93,10 @@ def _queue_context(request: HttpRequest, slug: str) -> dict[str, Any]:
         "next_url": base + "?" + urlencode({**params, "page": page.number + 1}),
         "previous_url": base + "?" + urlencode({**params, "page": page.number - 1}),
         "bulk_form": BulkForm(),
-        "agents": active_agents(),
+        "assignee_value": assignee,
+        "assignee_options": lambda: option_tags(agents(), selected=assignee),
+        "agent_options": lambda: option_tags(agents()),
+        "team_value": str(form["team"].value() or ""),
         "teams": Team.objects.all(),
         "statuses": Status.choices,
     }
@@ -314,6 +331,36 @@ def attachment(request: HttpRequest, number: int, attachment_id: int) -> FileRes
         filename=item.filename,
         content_type=item.content_type,
     )
+
+
+@require_POST
+def retry_delivery(request: HttpRequest, number: int, message_id: int) -> HttpResponse:
+    """The "retry" button on a reply that failed to send; swaps in the message itself."""
+    case = access_case(request.user, number, write=True)  # type: ignore[arg-type]
+    message = case.messages.filter(pk=message_id, kind=MessageKind.REPLY).first()
+    if message is None:
+        raise Http404("No such message")
+    error = ""
+    try:
+        mail_actions.retry_delivery(message)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    if not request.htmx:  # type: ignore[attr-defined]
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, _("Sending the reply again."))
+        return redirect(case.get_absolute_url())
+    message = (
+        case.messages.prefetch_related("attachments").select_related("author").get(pk=message.pk)
+    )
+    context = {
+        "case": case,
+        "m": message,
+        "entry": message_entry(message, case),
+        "retry_error": error,
+    }
+    return render(request, "cases/detail.html#message", context)
 
 
 def _errors_to_form(form: Any, exc: ValidationError) -> None:

@@ -200,6 +200,66 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+
+# --- Outgoing mail ----------------------------------------------------------------------------
+# The site's default SMTP relay, used by mailboxes without an SMTP host of their own
+# (docs/email.md#sending). Either one URL, smtp://user:password@host:587 (smtp+tls:// for
+# STARTTLS, smtps:// or smtp+ssl:// for TLS from the first byte), or SKRANKE_SMTP_HOST with
+# _PORT, _USER, _PASSWORD and _TLS (starttls, ssl or none). Unset, mail is printed to the
+# console (console/locmem are for development: `check --deploy` flags them).
+def _smtp_options() -> dict[str, object] | None:
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    url = os.environ.get("SKRANKE_SMTP_URL", "").strip()
+    if url:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in {"smtp", "smtp+tls", "smtp+starttls", "smtps", "smtp+ssl"}:
+            raise ValueError(f"SKRANKE_SMTP_URL: unsupported scheme {parts.scheme!r}")
+        query = parse_qs(parts.query)
+        security = "ssl" if scheme in {"smtps", "smtp+ssl"} else "none"
+        if scheme in {"smtp+tls", "smtp+starttls"}:
+            security = "starttls"
+        host, port = parts.hostname or "", parts.port
+        username, password = unquote(parts.username or ""), unquote(parts.password or "")
+        timeout = float(query["timeout"][0]) if "timeout" in query else 30.0
+    else:
+        host = os.environ.get("SKRANKE_SMTP_HOST", "").strip()
+        if not host:
+            return None
+        port = int(os.environ.get("SKRANKE_SMTP_PORT", "0")) or None
+        username = os.environ.get("SKRANKE_SMTP_USER", "")
+        password = os.environ.get("SKRANKE_SMTP_PASSWORD", "")
+        default_security = {465: "ssl", 587: "starttls"}.get(port or 0, "none")
+        raw = os.environ.get("SKRANKE_SMTP_TLS", default_security).strip().lower()
+        # Also a yes/no: "1"/"true" mean STARTTLS, "0"/"false" none.
+        aliases = {"1": "starttls", "true": "starttls", "0": "none", "false": "none"}
+        security = aliases.get(raw, raw)
+        if security not in {"starttls", "ssl", "none"}:
+            raise ValueError("SKRANKE_SMTP_TLS must be starttls, ssl or none")
+        timeout = float(os.environ.get("SKRANKE_SMTP_TIMEOUT", "30"))
+    if not host:
+        raise ValueError("SKRANKE_SMTP_URL has no host")
+    return {
+        "host": host,
+        "port": port or {"ssl": 465, "starttls": 587}.get(security, 25),
+        "username": username,
+        "password": password,
+        "use_tls": security == "starttls",
+        "use_ssl": security == "ssl",
+        "timeout": timeout,
+    }
+
+
+_SMTP_OPTIONS = _smtp_options()
+MAILERS = {
+    "default": (
+        {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": _SMTP_OPTIONS}
+        if _SMTP_OPTIONS
+        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    )
+}
+
 # --- Skranke ----------------------------------------------------------------------------------
 # Largest attachment an agent or the API may upload (bytes). Email has its own limits.
 SKRANKE_MAX_ATTACHMENT_BYTES = int(os.environ.get("SKRANKE_MAX_ATTACHMENT_BYTES", 25 * 1024 * 1024))

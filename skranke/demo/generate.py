@@ -49,6 +49,7 @@ from skranke.demo import conversations as talk
 from skranke.demo import vocabulary as vocab
 from skranke.demo.bulk import TableWriter, datetime_adapter, json_adapter, reserve_ids
 from skranke.demo.calendar import OpeningHours
+from skranke.lib.maintenance import analyze
 from skranke.lib.validators import ORG_NUMBER_WEIGHTS
 
 DEMO_DOMAIN = "demo.skranke.no"
@@ -121,6 +122,7 @@ class DemoSummary:
     events: int = 0
     rows: int = 0
     seconds: float = 0.0
+    analyze_seconds: float = 0.0
     statuses: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -154,10 +156,16 @@ def load_demo(
             return DemoSummary(loaded=False)
         delete_demo()
     summary = _Generator(config, progress=progress).run()
+    from skranke.demo.workforce import create_contracts
+
+    create_contracts(DEMO_DOMAIN, config.seed)
     # The bulk writer bypasses the actions, so the search index is rebuilt in one pass.
     from skranke.search.index import rebuild as rebuild_search_index
 
     rebuild_search_index(progress=_write_stderr if progress else None)
+    # Planner statistics for the new rows: without them SQLite scans whole tables for
+    # filtered queues (docs/benchmarks.md).
+    summary.analyze_seconds = analyze()
     out(
         f"Demo data loaded: {summary.teams} teams, {summary.agents} agents, "
         f"{summary.organisations} organisations, {summary.customers} customers, "

@@ -26,6 +26,7 @@ class PeriodicJob:
 PERIODIC: list[PeriodicJob] = [
     PeriodicJob("skranke.cases.tasks.reopen_due_follow_ups", 60),
     PeriodicJob("skranke.mail.tasks.poll_mailboxes", 60),
+    PeriodicJob("skranke.lib.maintenance.optimize_database", 3600),
 ]
 
 

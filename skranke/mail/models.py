@@ -81,7 +81,7 @@ class Mailbox(models.Model):
         help_text=_("Empty: imported mail is flagged and stays in the folder."),
     )
 
-    # Sending (SMTP). Empty host: Django's EMAIL_* settings are used.
+    # Sending (SMTP). Empty host: the site's default relay (SKRANKE_SMTP_*, docs/email.md).
     smtp_host = models.CharField(_("SMTP host"), max_length=200, blank=True)
     smtp_port = models.PositiveIntegerField(_("SMTP port"), default=587)
     smtp_security = models.CharField(

@@ -63,6 +63,9 @@ def connection_for(mailbox: Mailbox, *, timeout: float = 30) -> BaseEmailBackend
     if not mailbox.smtp_host:
         return mailers.default
     return SMTPBackend(
+        # Named like a MAILERS entry: the backend then takes only these options, never the
+        # site's default relay settings.
+        alias=f"mailbox-{mailbox.pk}",
         host=mailbox.smtp_host,
         port=mailbox.smtp_port,
         username=mailbox.smtp_username or None,

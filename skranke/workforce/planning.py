@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from skranke.cases.models import Channel
 from skranke.workforce import history
@@ -72,7 +73,8 @@ class ChannelInputs:
     @property
     def model_name(self) -> str:
         if self.kind is ChannelKind.WRITTEN:
-            return "workload"
+            # Written work has no queue to model: the need is the work divided by the time.
+            return _("Workload")
         return "Erlang A" if self.patience_seconds else "Erlang C"
 
 

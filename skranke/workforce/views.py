@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from skranke.accounts.models import User
@@ -29,9 +29,9 @@ from skranke.workforce.forms import AdjustmentForm, DayForm, ScheduleForm, WhatI
 from skranke.workforce.models import ForecastAdjustment, RunStatus, Schedule
 
 METHOD_LABELS = {
-    ForecastMethod.HOLT_WINTERS: _lazy("Holt-Winters (exponential smoothing)"),
-    ForecastMethod.SEASONAL_NAIVE: _lazy("Same weekday last week"),
-    ForecastMethod.EIGHT_WEEK_AVERAGE: _lazy("8-week average"),
+    ForecastMethod.HOLT_WINTERS: gettext_lazy("Holt-Winters (exponential smoothing)"),
+    ForecastMethod.SEASONAL_NAIVE: gettext_lazy("Same weekday last week"),
+    ForecastMethod.EIGHT_WEEK_AVERAGE: gettext_lazy("8-week average"),
 }
 
 

@@ -511,3 +511,29 @@ def test_customer_lookup_as_you_type(logged_in, customer, search_index):
     assert "Per Kunde" in response.content.decode()
     picked = logged_in.get(reverse("cases:customer_pick"), {"customer": customer.pk}, **HTMX)
     assert f'value="{customer.pk}"' in picked.content.decode()
+
+
+def test_priority_sort(logged_in, customer, team):
+    """Rank first, then the last update; with one priority filtered, the last update alone."""
+    low = create_case(customer=customer, subject="Lav", team=team, priority="low")
+    urgent = create_case(customer=customer, subject="Haster", team=team, priority="urgent")
+    high_old = create_case(customer=customer, subject="Høy gammel", team=team, priority="high")
+    high_new = create_case(customer=customer, subject="Høy ny", team=team, priority="high")
+    update_case(high_new, subject="Høy ny!")
+    url = reverse("cases:queue_named", args=["open"])
+
+    def numbers(query: str) -> list[int]:
+        html = logged_in.get(url + query).content.decode()
+        return [int(part.split('"')[0]) for part in html.split('data-number="')[1:]]
+
+    assert numbers("?sort=priority") == [
+        urgent.number,
+        high_new.number,
+        high_old.number,
+        low.number,
+    ]
+    assert numbers("?sort=priority&priority=high") == [high_new.number, high_old.number]
+    assert (
+        'value="priority" selected'
+        in logged_in.get(url + "?sort=priority&priority=high").content.decode()
+    )

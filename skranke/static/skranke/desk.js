@@ -103,6 +103,55 @@
     restoreSelection();
   });
 
+  // --- email messages: text/HTML view, quoted history, remote images ---------------------------
+  // The server never sends a remote image's address as src (it would tell the sender the mail
+  // was read); the agent's click swaps it in. Choices survive the live refresh of the timeline.
+  const emailChoices = { text: new Set(), quoted: new Set(), images: new Set() };
+
+  function applyEmailChoices(article) {
+    const id = article.id;
+    const text = emailChoices.text.has(id);
+    article.querySelectorAll("[data-view]").forEach((part) => {
+      part.hidden = (part.dataset.view === "text") !== text;
+    });
+    const viewButton = article.querySelector("[data-toggle-view]");
+    if (viewButton) {
+      viewButton.textContent = text ? viewButton.dataset.labelHtml : viewButton.dataset.labelText;
+      viewButton.setAttribute("aria-pressed", String(text));
+    }
+    const quoted = emailChoices.quoted.has(id);
+    article.classList.toggle("quoted-open", quoted);
+    const quotedButton = article.querySelector("[data-toggle-quoted]");
+    if (quotedButton) quotedButton.setAttribute("aria-pressed", String(quoted));
+    if (emailChoices.images.has(id)) {
+      article.querySelectorAll("img[data-remote-src]").forEach((img) => {
+        img.setAttribute("src", img.dataset.remoteSrc);
+        img.removeAttribute("data-remote-src");
+      });
+      const imagesButton = article.querySelector("[data-show-images]");
+      if (imagesButton) imagesButton.hidden = true;
+    }
+  }
+
+  function toggleChoice(set, id) { if (set.has(id)) set.delete(id); else set.add(id); }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest && event.target.closest("[data-toggle-view], [data-toggle-quoted], [data-show-images]");
+    const article = button && button.closest("[data-message]");
+    if (!article) return;
+    if (button.hasAttribute("data-toggle-view")) toggleChoice(emailChoices.text, article.id);
+    else if (button.hasAttribute("data-toggle-quoted")) toggleChoice(emailChoices.quoted, article.id);
+    else emailChoices.images.add(article.id);
+    applyEmailChoices(article);
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    document.querySelectorAll("[data-message]").forEach((article) => {
+      if (emailChoices.text.has(article.id) || emailChoices.quoted.has(article.id) || emailChoices.images.has(article.id)) {
+        applyEmailChoices(article);
+      }
+    });
+  });
+
   // --- queue: row cursor, selection, bulk bar ---------------------------------------------------
   const selected = new Set();
   let cursor = -1;

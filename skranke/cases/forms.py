@@ -148,11 +148,19 @@ class CasePropertiesForm(forms.Form):
     priority = forms.ChoiceField(choices=Priority.choices, label=_("Priority"), widget=FastSelect)
     type = forms.ChoiceField(choices=CaseType.choices, label=_("Type"), widget=FastSelect)
     category = forms.ModelChoiceField(
-        queryset=Category.objects.all(), required=False, label=_("Category"), widget=FastSelect
+        queryset=Category.objects.all(),
+        required=False,
+        label=_("Category"),
+        empty_label=_("No category"),
+        widget=FastSelect,
     )
     team = forms.ModelChoiceField(queryset=Team.objects.all(), label=_("Team"), widget=FastSelect)
     assignee = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, label=_("Assignee"), widget=FastSelect
+        queryset=User.objects.none(),
+        required=False,
+        label=_("Assignee"),
+        empty_label=_("Unassigned"),
+        widget=FastSelect,
     )
     tags = forms.CharField(
         required=False, label=_("Tags"), help_text=_("Separate with commas."), max_length=500

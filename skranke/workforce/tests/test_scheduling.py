@@ -242,7 +242,7 @@ def test_expected_service_per_interval_uses_the_scheduled_heads() -> None:
 
 @pytest.fixture(scope="module")
 def example_result() -> ScheduleResult:
-    return build_schedule(load_problem(EXAMPLE), time_limit_seconds=4)
+    return build_schedule(load_problem(EXAMPLE), time_limit_seconds=20)
 
 
 def test_example_week_respects_rules_and_contracts(example_result: ScheduleResult) -> None:
@@ -296,7 +296,7 @@ def test_cli_schedule_json_and_files(tmp_path: Path, capsys: pytest.CaptureFixtu
     xlsx = tmp_path / "out.xlsx"
     code = cli.main(
         [
-            "schedule", str(EXAMPLE), "--time-limit", "2", "--json",
+            "schedule", str(EXAMPLE), "--time-limit", "20", "--json",
             "--xlsx", str(xlsx), "--ics-dir", str(tmp_path / "ics"),
         ]
     )  # fmt: skip

@@ -67,6 +67,7 @@ def _queue_context(request: HttpRequest, slug: str) -> dict[str, Any]:
             sort_key,
             filters.get("page") or 1,
             one_priority=bool(filters.get("priority")),
+            narrowed=any(filters.get(k) for k in ("channel", "type", "team", "tag")),
         )
     params = {k: v for k, v in request.GET.items() if v and k != "page"}
     active_filters = [

@@ -16,8 +16,7 @@ import nh3
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -82,17 +81,38 @@ def next_numbers(count: int = 1) -> int:
     Must run inside a transaction; the row lock (PostgreSQL) or the write lock (SQLite) makes
     concurrent creators wait rather than collide.
     """
-    Counter.objects.get_or_create(name="case_number", defaults={"value": CASE_NUMBER_START})
-    Counter.objects.filter(name="case_number").update(value=F("value") + count)
-    value = Counter.objects.select_for_update().get(name="case_number").value
-    return value - count + 1
+    # One statement: the UPDATE takes the row lock and RETURNING hands back the new value
+    # (PostgreSQL, and SQLite since 3.35). Only the very first case creates the row.
+    sql = f"UPDATE {Counter._meta.db_table} SET value = value + %s WHERE name = %s RETURNING value"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [count, "case_number"])
+        row = cursor.fetchone()
+        if row is None:
+            Counter.objects.get_or_create(name="case_number", defaults={"value": CASE_NUMBER_START})
+            cursor.execute(sql, [count, "case_number"])
+            row = cursor.fetchone()
+    return int(row[0]) - count + 1
 
 
 def _lock(case: Case) -> None:
     """Lock the row and reload it, so a change is made against what is stored now and never
-    writes back stale values another request saved since ``case`` was loaded."""
-    Case.objects.select_for_update().filter(pk=case.pk).values_list("pk").first()
-    case.refresh_from_db()
+    writes back stale values another request saved since ``case`` was loaded.
+
+    One ``SELECT … FOR UPDATE`` of the whole row; fields the caller had deferred (threading
+    loads cases with ``only()``) are filled in too, so nothing is fetched again later."""
+    stored = Case.objects.select_for_update().get(pk=case.pk)
+    for field in Case._meta.concrete_fields:
+        setattr(case, field.attname, getattr(stored, field.attname))
+    # As refresh_from_db does: prefetched messages etc. would be stale after this change.
+    case.__dict__.pop("_prefetched_objects_cache", None)
+
+
+def opening_message(case: Case) -> Message | None:
+    """The first message of ``case``: the one ``create_case`` just wrote, without a query."""
+    message: Message | None = getattr(case, "_opening_message", None)
+    if message is None:
+        message = case.messages.order_by("id").first()
+    return message
 
 
 def sanitise_html(html: str) -> str:
@@ -167,6 +187,7 @@ def create_case(
     check_attachments(attachments)
     subject = subject.strip()[:300] or _("(no subject)")
     now = timezone.now()
+    has_message = bool(body_text or body_html or attachments)
     case = Case.objects.create(
         number=next_numbers(),
         subject=subject,
@@ -182,6 +203,11 @@ def create_case(
         language=language or customer.preferred_language,
         created_at=now,
         updated_at=now,
+        # The opening message is counted here rather than by an UPDATE after it is written.
+        message_count=1 if has_message else 0,
+        last_customer_message_at=now
+        if has_message and message_kind == MessageKind.CUSTOMER
+        else None,
         metadata=metadata or {},
     )
     _event(case, EventKind.CREATED, actor, new=case.status, data={"channel": channel}, at=now)
@@ -189,8 +215,8 @@ def create_case(
         _event(case, EventKind.ASSIGNEE, actor, new=assignee.pk, at=now)
     if tags:
         _set_tags(case, tags, actor)
-    if body_text or body_html or attachments:
-        add_message(
+    if has_message:
+        case._opening_message = _add_message(  # type: ignore[attr-defined]
             case,
             kind=message_kind,
             actor=actor if message_kind != MessageKind.CUSTOMER else None,
@@ -232,6 +258,42 @@ def add_message(
     case brings it back to the agents' attention. ``html_is_sanitised``: email intake cleans
     HTML with its own stricter policy (remote images held back, cid: images kept).
     """
+    return _add_message(
+        case,
+        kind=kind,
+        body_text=body_text,
+        body_html=body_html,
+        actor=actor,
+        customer=customer,
+        channel=channel,
+        attachments=attachments,
+        external_id=external_id,
+        new_status=new_status,
+        metadata=metadata,
+        html_is_sanitised=html_is_sanitised,
+    )
+
+
+def _add_message(
+    case: Case,
+    *,
+    kind: str,
+    body_text: str = "",
+    body_html: str = "",
+    actor: User | None = None,
+    customer: Customer | None = None,
+    channel: str | None = None,
+    attachments: Sequence[NewAttachment] = (),
+    external_id: str = "",
+    new_status: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    html_is_sanitised: bool = False,
+    _new_case: bool = False,
+) -> Message:
+    """``add_message`` without its own savepoint, for callers already in a transaction.
+
+    ``_new_case``: the opening message of a case ``create_case`` has just inserted, with
+    ``message_count`` and the timestamps already set and the row already ours."""
     check_attachments(attachments)
     if not (body_text.strip() or body_html.strip() or attachments):
         raise ValidationError(_("The message is empty."), code="empty_message")
@@ -252,18 +314,19 @@ def add_message(
     )
     _store_attachments(message, attachments)
     changed = ["updated_at", "message_count"]
-    case.updated_at = now
-    case.message_count = F("message_count") + 1
     if not _new_case:
+        case.updated_at = now
+        # The row is locked (``_lock``), so the count just read is the stored one.
+        case.message_count += 1
         _event(case, EventKind.MESSAGE, actor, new=kind, data={"message_id": message.pk}, at=now)
     if kind == MessageKind.REPLY and case.first_response_at is None:
         case.first_response_at = now
         changed.append("first_response_at")
-    if kind == MessageKind.CUSTOMER:
+    if kind == MessageKind.CUSTOMER and not _new_case:
         case.last_customer_message_at = now
         changed.append("last_customer_message_at")
-    case.save(update_fields=changed)
-    case.refresh_from_db(fields=["message_count"])
+    if not _new_case or len(changed) > 2:
+        case.save(update_fields=changed)
     status = new_status
     if status is None and kind == MessageKind.CUSTOMER and not _new_case:
         if case.status in (Status.PENDING, Status.SOLVED, Status.ON_HOLD):

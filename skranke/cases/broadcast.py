@@ -31,9 +31,15 @@ def _send(groups: list[str], message: dict[str, object]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
+
+    # One trip into the event loop for all groups: ``async_to_sync`` costs far more than
+    # a ``group_send`` to the in-memory or Redis layer.
+    async def send_all() -> None:
         for group in groups:
-            async_to_sync(layer.group_send)(group, message)
+            await layer.group_send(group, message)
+
+    try:
+        async_to_sync(send_all)()
     except Exception:  # a broadcast must never break the write that caused it
         logger.exception("Broadcast failed")
 

@@ -37,6 +37,20 @@ def batch_for_transaction[B](
     return batch, True
 
 
+def current_batch(name: str) -> object | None:
+    """The batch this transaction has collected under ``name`` so far, or None.
+
+    For work that is better done before commit, inside the transaction: the caller empties
+    what it has done, and anything added later is still flushed after commit."""
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:
+        return None
+    current = getattr(conn, f"_skranke_batch_{name}", None)
+    if current is not None and any(func is current[1] for _, func, _ in conn.run_on_commit):
+        return current[0]
+    return None
+
+
 def forget_batches() -> None:
     """Start fresh batches on this connection.
 

@@ -30,6 +30,7 @@ from skranke.cases.actions import (
     add_message,
     create_case,
     link_cases,
+    opening_message,
     update_case_metadata,
 )
 from skranke.cases.models import Case, DeliveryStatus, LinkKind, Message, MessageKind
@@ -43,6 +44,7 @@ from skranke.mail.models import InboundEmail, InboundStatus, Mailbox
 from skranke.mail.parsing import ParsedMessage, UnparseableMessage, parse_message
 from skranke.mail.threading import ThreadDecision, resolve_thread
 from skranke.mail.threading_keys import parse_plus_address
+from skranke.search import index as search_index
 
 __all__ = ["IngestResult", "IntakeError", "UnparseableMessage", "find_mailbox", "ingest"]
 
@@ -166,8 +168,9 @@ def ingest(
     key = InboundEmail.key_for(
         mailbox.pk if mailbox else None, parsed.message_id, parsed.fingerprint
     )
-    existing = InboundEmail.objects.select_related("case").filter(dedupe_key=key).first()
-    if existing is not None:
+    # Almost every mail is new: a bare existence check, the full row only for a duplicate.
+    if InboundEmail.objects.filter(dedupe_key=key).values_list("pk").first() is not None:
+        existing = InboundEmail.objects.select_related("case").get(dedupe_key=key)
         return IngestResult(parsed, "duplicate", mailbox, existing.case, None, existing)
     if dry_run:
         customer = find_customer(email=parsed.from_address) if parsed.from_address else None
@@ -186,9 +189,9 @@ def ingest(
                 )
         except IntegrityError:
             # Another worker took the same mail in at the same moment: its row is the answer.
-            existing = InboundEmail.objects.select_related("case").filter(dedupe_key=key).first()
-            if existing is not None:
-                return IngestResult(parsed, "duplicate", mailbox, existing.case, None, existing)
+            winner = InboundEmail.objects.select_related("case").filter(dedupe_key=key).first()
+            if winner is not None:
+                return IngestResult(parsed, "duplicate", mailbox, winner.case, None, winner)
             # Or it created the same new customer first; the next attempt finds them.
             if attempt == 2:
                 raise
@@ -292,7 +295,7 @@ def _ingest_in_transaction(
             metadata={"email": {"mailbox": mailbox.pk, "cc": cc}},
             message_metadata={"email": email_meta},
         )
-        message = case.messages.order_by("id").first()
+        message = opening_message(case)
         if decision.follow_up_of is not None:
             link_cases(case, decision.follow_up_of, kind=LinkKind.FOLLOW_UP)
         status = "created"
@@ -306,6 +309,9 @@ def _ingest_in_transaction(
     if status == "created" and _should_acknowledge(parsed, mailbox):
         inbound.acknowledged = True
     inbound.save()
+    # Index inside this transaction: it commits with the case, and saves a second
+    # transaction (and its commit) per mail.
+    search_index.index_in_transaction()
     if inbound.acknowledged:
         from skranke.mail.tasks import send_acknowledgement
 

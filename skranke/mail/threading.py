@@ -66,14 +66,18 @@ def _by_message_ids(ids: Iterable[str]) -> tuple[Case, str] | None:
     wanted = [i for i in ids if i]
     if not wanted:
         return None
-    found = dict(
-        Message.objects.filter(external_id__in=wanted)
+    # The case comes along in the same query (a reply's case is almost always live).
+    found = {
+        m.external_id: m.case
+        for m in Message.objects.filter(external_id__in=wanted)
         .exclude(kind=MessageKind.NOTE)
-        .values_list("external_id", "case_id")
-    )
+        .select_related("case")
+        .only("external_id", "case")
+        .order_by("id")
+    }
     for message_id in wanted:
         if message_id in found:
-            return _follow_merges(Case.objects.get(pk=found[message_id])), message_id
+            return _follow_merges(found[message_id]), message_id
     return None
 
 

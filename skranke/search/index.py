@@ -3,7 +3,9 @@
 The case and customer actions call :func:`case_changed` / :func:`customer_changed` inside their
 transaction. Nothing is read or written then: the ids are collected per transaction and indexed
 once, after commit, so a rolled-back change never reaches the index and a transaction that adds
-ten messages reindexes its case once. Bulk loaders call :func:`rebuild` afterwards instead.
+ten messages reindexes its case once. A writer that owns a short transaction (email intake) calls
+:func:`index_in_transaction` before it commits instead: same result, one transaction fewer.
+Bulk loaders call :func:`rebuild` afterwards instead.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.db import transaction
 
 from skranke.cases.models import Case, Message
 from skranke.customers.models import Customer, CustomerEmail, CustomerPhone
-from skranke.lib.aftercommit import batch_for_transaction
+from skranke.lib.aftercommit import batch_for_transaction, current_batch
 from skranke.search.backends import CaseDocument, CustomerDocument, backend
 from skranke.search.text import html_to_text
 
@@ -54,6 +56,35 @@ def _changed(kind: str, object_id: int) -> None:
 def case_changed(case_id: int) -> None:
     """Reindex this case after the current transaction commits (at once, outside one)."""
     _changed("cases", case_id)
+
+
+def index_in_transaction() -> None:
+    """Do the reindexing this transaction has asked for so far now, inside it.
+
+    For a writer that owns a short transaction (email intake): the index rows are written
+    under the same locks and commit (or roll back) with the change, which saves the extra
+    transaction (and its commit) per flush, and two writers can no longer overwrite a newer
+    document with an older one. A failure is logged and left to the after-commit flush, so
+    indexing never costs the write it belongs to."""
+    batch = current_batch("search")
+    if not isinstance(batch, _Pending) or not (
+        batch.cases or batch.customers or batch.organisations
+    ):
+        return
+    cases, customers, organisations = (
+        set(batch.cases),
+        set(batch.customers),
+        set(batch.organisations),
+    )
+    try:
+        with transaction.atomic():
+            reindex(cases=cases, customers=customers, organisations=organisations)
+    except Exception:
+        logger.exception("Indexing inside the transaction failed; retrying after commit")
+        return
+    batch.cases -= cases
+    batch.customers -= customers
+    batch.organisations -= organisations
 
 
 def customer_changed(customer_id: int) -> None:
@@ -100,7 +131,8 @@ def reindex_cases(case_ids: Sequence[int]) -> None:
     engine = backend()
     for start in range(0, len(case_ids), DEFAULT_BATCH):
         chunk = case_ids[start : start + DEFAULT_BATCH]
-        with transaction.atomic():
+        # One snapshot and one write per chunk; inside a caller's transaction no savepoint.
+        with transaction.atomic(savepoint=False):
             documents = case_documents(chunk)
             engine.write_cases(documents)
             found = {d.case_id for d in documents}
@@ -117,7 +149,7 @@ def reindex_customers(customer_ids: Sequence[int]) -> None:
     engine = backend()
     for start in range(0, len(customer_ids), DEFAULT_BATCH):
         chunk = customer_ids[start : start + DEFAULT_BATCH]
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             # A merged customer is a tombstone: searches find the one it was merged into.
             documents = customer_documents(chunk)
             engine.write_customers(documents)
@@ -130,9 +162,20 @@ def reindex_customers(customer_ids: Sequence[int]) -> None:
 def case_documents(case_ids: Sequence[int]) -> list[CaseDocument]:
     """The searchable text of each case: subject, customer name and addresses, and every
     message (customer messages, replies and internal notes — only agents search)."""
-    rows = list(
-        Case.objects.filter(pk__in=case_ids).values_list("pk", "team_id", "subject", "customer_id")
-    )
+    # Case, customer name and addresses in one query (a row per address, primary first).
+    rows: list[tuple[int, int, str, int, str]] = []
+    addresses: dict[int, list[str]] = defaultdict(list)
+    for pk, team_id, subject, customer_id, name, address in (
+        Case.objects.filter(pk__in=case_ids)
+        .order_by("pk", "-customer__emails__is_primary", "customer__emails__address")
+        .values_list(
+            "pk", "team_id", "subject", "customer_id", "customer__name", "customer__emails__address"
+        )
+    ):
+        if not rows or rows[-1][0] != pk:
+            rows.append((pk, team_id, subject, customer_id, name))
+        if address:
+            addresses[pk].append(address)
     if not rows:
         return []
     bodies: dict[int, list[str]] = defaultdict(list)
@@ -146,29 +189,16 @@ def case_documents(case_ids: Sequence[int]) -> list[CaseDocument]:
         if text and room > 0:
             bodies[case_id].append(text[:room])
             sizes[case_id] += len(text[:room])
-    people = _customer_labels({r[3] for r in rows})
     return [
         CaseDocument(
             case_id=pk,
             team_id=team_id,
             subject=subject,
-            customer=people.get(customer_id, ""),
+            customer=" ".join([name, *addresses.get(pk, ())]),
             body="\n".join(bodies.get(pk, ())),
         )
-        for pk, team_id, subject, customer_id in rows
+        for pk, team_id, subject, _customer_id, name in rows
     ]
-
-
-def _customer_labels(customer_ids: set[int]) -> dict[int, str]:
-    labels: dict[int, list[str]] = defaultdict(list)
-    for pk, name in Customer.objects.filter(pk__in=customer_ids).values_list("pk", "name"):
-        labels[pk].append(name)
-    emails = CustomerEmail.objects.filter(customer_id__in=customer_ids).values_list(
-        "customer_id", "address"
-    )
-    for customer_id, address in emails:
-        labels[customer_id].append(address)
-    return {pk: " ".join(parts) for pk, parts in labels.items()}
 
 
 def customer_documents(customer_ids: Sequence[int]) -> list[CustomerDocument]:

@@ -210,3 +210,32 @@ def test_a_bug_on_one_message_does_not_block_the_rest(mailbox, mail, monkeypatch
         ingest(mail(), mailbox=mailbox)
     assert InboundEmail.objects.count() == 0 and Case.objects.count() == 0
     assert ingest(mail(), mailbox=mailbox).status == "created"
+
+
+def test_statements_per_mail_stay_few(mailbox, mail, django_assert_max_num_queries):
+    # The ingestion benchmark's budget (docs/benchmarks.md): dedupe, loop count, customer,
+    # counter, case, event, message, InboundEmail and the search document — each once.
+    # (SQLite's full-text table needs one DELETE more than PostgreSQL's upsert.)
+    ingest(mail(sender="ase@kunde.no", message_id="first@kunde.no"), mailbox=mailbox)
+    with django_assert_max_num_queries(18):
+        ingest(
+            mail(sender="ase@kunde.no", subject="Ny sak", message_id="second@kunde.no"),
+            mailbox=mailbox,
+        )
+    with django_assert_max_num_queries(19):
+        result = ingest(
+            mail(sender="ase@kunde.no", in_reply_to="first@kunde.no", message_id="3@kunde.no"),
+            mailbox=mailbox,
+        )
+    assert result.status == "appended"
+
+
+def test_mail_is_indexed_inside_its_transaction(mailbox, mail, agent):
+    from skranke.search.query import search_cases
+
+    # No on_commit callback runs in this test: the index row was written with the case.
+    result = ingest(mail(sender="ase@kunde.no", subject="Vaskemaskinen lekker"), mailbox=mailbox)
+    assert search_cases(agent, "vaskemaskin") == [result.case.pk]
+    reply = mail(sender="ase@kunde.no", in_reply_to=result.parsed.message_id, body="Kjøleskapet")
+    ingest(reply, mailbox=mailbox)
+    assert search_cases(agent, "kjøleskap") == [result.case.pk]

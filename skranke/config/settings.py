@@ -190,6 +190,9 @@ USE_TZ = True
 # --- Static and media -------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise serves the packaged files through its finders; an empty STATIC_ROOT only keeps it
+# from warning on every start until `collectstatic` fills it.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("SKRANKE_MEDIA_ROOT", VAR_DIR / "media"))
@@ -294,5 +297,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("SKRANKE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Periodic jobs run every minute; their start/finish lines would drown the console.
+        "django.tasks": {"level": os.environ.get("SKRANKE_TASK_LOG_LEVEL", "WARNING")},
+    },
 }

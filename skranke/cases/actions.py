@@ -250,7 +250,6 @@ def add_message(
     new_status: str | None = None,
     metadata: dict[str, Any] | None = None,
     html_is_sanitised: bool = False,
-    _new_case: bool = False,
 ) -> Message:
     """Add a customer message, public reply or internal note.
 

@@ -537,3 +537,21 @@ def test_priority_sort(logged_in, customer, team):
         'value="priority" selected'
         in logged_in.get(url + "?sort=priority&priority=high").content.decode()
     )
+
+
+def test_queue_columns_line_up_when_narrow_screens_hide_some(logged_in, agent, case):
+    """The tablet layout hides columns by class; header and rows must carry the same ones."""
+    import re
+
+    from skranke.cases.actions import assign_case
+
+    assign_case(case, agent, actor=agent)
+    html = logged_in.get(reverse("cases:queue")).content.decode()
+    head = re.search(r"<thead>(.*?)</thead>", html, re.S).group(1)
+    row = re.search(r"<tbody[^>]*>\s*<tr[^>]*>(.*?)</tr>", html, re.S).group(1)
+    head_cells = re.findall(r"<th(?: class=\"([^\"]*)\")?", head)
+    row_cells = re.findall(r"<td(?: class=\"([^\"]*)\")?", row)
+    assert len(head_cells) == len(row_cells)
+    for th_class, td_class in zip(head_cells, row_cells, strict=True):
+        hidden = {c for c in td_class.split() if c in {"col-customer", "col-team", "col-assignee"}}
+        assert hidden <= set(th_class.split()), (th_class, td_class)

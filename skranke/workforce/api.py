@@ -19,21 +19,15 @@ from ninja.errors import HttpError
 from skranke.lib.api import InvalidInput, Loc, user_of
 from skranke.workforce import actions, planning
 from skranke.workforce.access import access_schedule, is_planner
-from skranke.workforce.cli import _parse_agent_range, _staffing_row
 from skranke.workforce.erlang import (
     CallLoad,
     ServiceLevelBasis,
     WorkforceInputError,
-    queue_metrics,
 )
 from skranke.workforce.models import Schedule
-from skranke.workforce.staffing import StaffingTarget, required_agents
+from skranke.workforce.staffing import StaffingTarget, staffing_row, staffing_table
 
 router = Router(tags=["workforce"])
-
-# Rows either side of the required number when no range is asked for (as the CLI).
-_SPREAD = 3
-
 
 def _planner(request: HttpRequest) -> Any:
     user = user_of(request)
@@ -94,15 +88,8 @@ def staffing(request: HttpRequest, payload: StaffingIn) -> dict[str, Any]:
             target_seconds=payload.target_seconds,
             basis=ServiceLevelBasis(payload.basis),
         )
-        required, _ = required_agents(call_load, target)
-        if payload.agents:
-            agent_range = _parse_agent_range(payload.agents)
-        else:
-            agent_range = range(max(0, required - _SPREAD), required + _SPREAD + 1)
-        rows = [
-            _staffing_row(queue_metrics(n, call_load, target.target_seconds, target.basis))
-            for n in agent_range
-        ]
+        required, metrics = staffing_table(call_load, target, payload.agents)
+        rows = [staffing_row(m) for m in metrics]
     except WorkforceInputError as error:
         raise _refuse(error) from None
     return {

@@ -20,17 +20,14 @@ from typing import Any, TextIO
 
 from skranke.workforce.erlang import (
     CallLoad,
-    QueueMetrics,
     ServiceLevelBasis,
     WorkforceInputError,
-    queue_metrics,
 )
-from skranke.workforce.staffing import StaffingTarget, required_agents
+from skranke.workforce.staffing import StaffingTarget, staffing_row, staffing_table
 
 # argparse and our own input errors both end with this code, so scripts see one "bad input".
 EXIT_BAD_INPUT = 2
 # How many rows either side of the required number the default table shows.
-_DEFAULT_SPREAD = 3
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -111,38 +108,6 @@ def _run_without_subcommand(args: argparse.Namespace) -> int:
     raise SystemExit(EXIT_BAD_INPUT)
 
 
-def _parse_agent_range(text: str) -> range:
-    try:
-        if "-" in text:
-            first_text, last_text = text.split("-", 1)
-            first, last = int(first_text), int(last_text)
-        else:
-            first = last = int(text)
-    except ValueError:
-        raise WorkforceInputError(
-            f"--agents must be a number or a range like 10-16 (got {text!r})."
-        ) from None
-    if first < 0 or last < first:
-        raise WorkforceInputError(
-            f"--agents must be a rising range of non-negative numbers (got {text!r})."
-        )
-    if last - first > 10_000:
-        raise WorkforceInputError("--agents spans more than 10,000 rows; narrow the range.")
-    return range(first, last + 1)
-
-
-def _staffing_row(metrics: QueueMetrics) -> dict[str, float | int | None]:
-    # These keys are a public interface for scripts: keep them stable.
-    return {
-        "agents": metrics.agents,
-        "p_wait": metrics.p_wait,
-        "service_level": metrics.service_level,
-        "asa_seconds": metrics.asa_seconds if math.isfinite(metrics.asa_seconds) else None,
-        "p_abandon": metrics.p_abandon,
-        "occupancy": metrics.occupancy,
-    }
-
-
 def run_staffing(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     call_load = CallLoad(
@@ -156,17 +121,9 @@ def run_staffing(args: argparse.Namespace, out: TextIO | None = None) -> int:
         target_seconds=args.target_seconds,
         basis=ServiceLevelBasis(args.basis),
     )
-    required, _ = required_agents(call_load, target)
-    if args.agents:
-        agent_range = _parse_agent_range(args.agents)
-    else:
-        agent_range = range(max(0, required - _DEFAULT_SPREAD), required + _DEFAULT_SPREAD + 1)
-    rows = [
-        queue_metrics(agents, call_load, target.target_seconds, target.basis)
-        for agents in agent_range
-    ]
+    required, rows = staffing_table(call_load, target, args.agents)
     if args.json:
-        json.dump([_staffing_row(row) for row in rows], out, indent=2)
+        json.dump([staffing_row(row) for row in rows], out, indent=2)
         out.write("\n")
         return 0
 

@@ -418,3 +418,49 @@ def what_if(base: Scenario, change: ScenarioChange) -> WhatIf:
         base_scenario=base,
         changed_scenario=changed,
     )
+
+
+def parse_agent_range(text: str) -> range:
+    try:
+        if "-" in text:
+            first_text, last_text = text.split("-", 1)
+            first, last = int(first_text), int(last_text)
+        else:
+            first = last = int(text)
+    except ValueError:
+        raise WorkforceInputError(
+            f"--agents must be a number or a range like 10-16 (got {text!r})."
+        ) from None
+    if first < 0 or last < first:
+        raise WorkforceInputError(
+            f"--agents must be a rising range of non-negative numbers (got {text!r})."
+        )
+    if last - first > 10_000:
+        raise WorkforceInputError("--agents spans more than 10,000 rows; narrow the range.")
+    return range(first, last + 1)
+
+
+def staffing_row(metrics: QueueMetrics) -> dict[str, float | int | None]:
+    # These keys are a public interface for scripts: keep them stable.
+    return {
+        "agents": metrics.agents,
+        "p_wait": metrics.p_wait,
+        "service_level": metrics.service_level,
+        "asa_seconds": metrics.asa_seconds if math.isfinite(metrics.asa_seconds) else None,
+        "p_abandon": metrics.p_abandon,
+        "occupancy": metrics.occupancy,
+    }
+
+
+def staffing_table(
+    call_load: CallLoad, target: StaffingTarget, agents: str | None = None, *, spread: int = 3
+) -> tuple[int, list[QueueMetrics]]:
+    """The required number of agents and the metrics for each head count around it (or for
+    ``agents``, e.g. "10-16"): the table `skranke wfm staffing` and the API print."""
+    required, _ = required_agents(call_load, target)
+    if agents:
+        agent_range = parse_agent_range(agents)
+    else:
+        agent_range = range(max(0, required - spread), required + spread + 1)
+    rows = [queue_metrics(n, call_load, target.target_seconds, target.basis) for n in agent_range]
+    return required, rows

@@ -29,6 +29,7 @@ from skranke.workforce.staffing import StaffingTarget, staffing_row, staffing_ta
 
 router = Router(tags=["workforce"])
 
+
 def _planner(request: HttpRequest) -> Any:
     user = user_of(request)
     if not is_planner(user):

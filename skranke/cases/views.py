@@ -282,40 +282,43 @@ def quick(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def merge(request: HttpRequest, number: int) -> HttpResponse:
     case = access_case(request.user, number, write=True)  # type: ignore[arg-type]
-    form = CaseNumberForm(request.POST, prefix="merge")
-    if form.is_valid():
-        target = visible_cases(request.user).filter(number=form.cleaned_data["number"]).first()  # type: ignore[arg-type]
-        if target is None:
-            form.add_error("number", _("No case with that number."))
+    form, target = _other_case_from_form(request, "merge")
+    if target is not None:
+        try:
+            actions.merge_cases(case, target, actor=request.user)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            form.add_error("number", exc)
         else:
-            try:
-                actions.merge_cases(case, target, actor=request.user)  # type: ignore[arg-type]
-            except ValidationError as exc:
-                form.add_error("number", exc)
-            else:
-                messages.success(
-                    request, _("Merged into case #%(number)s.") % {"number": target.number}
-                )
-                return _redirect(request, target.get_absolute_url())
+            messages.success(
+                request, _("Merged into case #%(number)s.") % {"number": target.number}
+            )
+            return _redirect(request, target.get_absolute_url())
     return _rerender(request, case, "merge_form", merge_form=form)
 
 
 @require_POST
 def link(request: HttpRequest, number: int) -> HttpResponse:
     case = access_case(request.user, number, write=True)  # type: ignore[arg-type]
-    form = CaseNumberForm(request.POST, prefix="link")
-    if form.is_valid():
-        other = visible_cases(request.user).filter(number=form.cleaned_data["number"]).first()  # type: ignore[arg-type]
-        if other is None:
-            form.add_error("number", _("No case with that number."))
+    form, other = _other_case_from_form(request, "link")
+    if other is not None:
+        try:
+            actions.link_cases(case, other, actor=request.user)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            form.add_error("number", exc)
         else:
-            try:
-                actions.link_cases(case, other, actor=request.user)  # type: ignore[arg-type]
-            except ValidationError as exc:
-                form.add_error("number", exc)
-            else:
-                return _after_write(request, case, _("Cases linked."))
+            return _after_write(request, case, _("Cases linked."))
     return _rerender(request, case, "merge_form", link_form=form)
+
+
+def _other_case_from_form(request: HttpRequest, prefix: str) -> tuple[CaseNumberForm, Case | None]:
+    """The case a merge or link form names, if the user may see it; errors go on the form."""
+    form = CaseNumberForm(request.POST, prefix=prefix)
+    if not form.is_valid():
+        return form, None
+    other = visible_cases(request.user).filter(number=form.cleaned_data["number"]).first()  # type: ignore[arg-type]
+    if other is None:
+        form.add_error("number", _("No case with that number."))
+    return form, other
 
 
 @require_GET

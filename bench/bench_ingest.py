@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -111,6 +112,18 @@ def _fresh_postgres(url: str) -> str:
     return f"{base}/{name}"
 
 
+def _backend_cpu_seconds(connection: Any) -> float:
+    """CPU time of this connection's PostgreSQL backend process (0 on SQLite)."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15 of stat(5); two are before the split point.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _worker(args: tuple[str | None, str, str, list[bytes]]) -> int:
     database_url, var_dir, source, raws = args
     _setup(database_url, var_dir)
@@ -127,6 +140,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--database-url", default=os.environ.get("SKRANKE_DATABASE_URL"))
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("SKRANKE_REDIS_URL"),
+        help="broadcast over this Redis (the scaled set-up) instead of the in-memory layer",
+    )
     parser.add_argument("--workers", type=int, default=1, help="parallel ingest processes")
     parser.add_argument(
         "--source",
@@ -139,8 +157,20 @@ def main() -> int:
         default="",
         help="comma list of side effects to skip, to see what they cost: search,broadcast",
     )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="one process under cProfile; write the stats to FILE and report the "
+        "PostgreSQL backend's CPU per message (read from /proc, so the server must be local)",
+    )
     args = parser.parse_args()
+    if args.profile and args.workers != 1:
+        parser.error("--profile runs one process: leave --workers at 1")
 
+    if args.redis_url:
+        os.environ["SKRANKE_REDIS_URL"] = args.redis_url
+    else:
+        os.environ.pop("SKRANKE_REDIS_URL", None)
     var_dir = tempfile.mkdtemp(prefix="skranke-bench-ingest-")
     database_url = _fresh_postgres(args.database_url) if args.database_url else None
     _setup(database_url, var_dir)
@@ -171,9 +201,17 @@ def main() -> int:
     generated = time.perf_counter() - t0
     raw_bytes = sum(len(raw) for _kind, raw in mails)
 
+    server_cpu_start = _backend_cpu_seconds(connection) if args.profile else None
     start = time.perf_counter()
     cpu_start = time.process_time()
-    if args.workers == 1:
+    if args.profile:
+        import cProfile
+
+        with cProfile.Profile() as profile:
+            for _kind, raw in mails:
+                ingest(raw, mailbox=mailbox, source=args.source)
+        profile.dump_stats(args.profile)
+    elif args.workers == 1:
         for _kind, raw in mails:
             ingest(raw, mailbox=mailbox, source=args.source)
     else:
@@ -194,6 +232,7 @@ def main() -> int:
         "workers": args.workers,
         "source": args.source,
         "stubbed": sorted(stubs),
+        "channel_layer": "redis" if args.redis_url else "in-memory",
         "seconds": round(elapsed, 2),
         "cpu_ms_per_message": round((time.process_time() - cpu_start) / args.count * 1000, 2)
         if args.workers == 1
@@ -205,6 +244,9 @@ def main() -> int:
         "threaded": InboundEmail.objects.exclude(threaded_by="").count(),
         "generate_seconds": round(generated, 2),
     }
+    if server_cpu_start is not None:
+        used = _backend_cpu_seconds(connection) - server_cpu_start
+        result["server_cpu_ms_per_message"] = round(used / args.count * 1000, 2)
     print(json.dumps(result))
     if database_url:
         connection.close()

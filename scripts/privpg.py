@@ -5,6 +5,8 @@ root the server binaries run as the ``postgres`` user (which Debian's packages c
 
     python scripts/privpg.py start DIR   -> prints a database URL
     python scripts/privpg.py stop DIR
+
+``PRIVPG_EXTRA_OPTS`` adds server settings (``-c name=value ...``); later ones win.
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ def start(directory: Path) -> str:
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
         "-c shared_buffers=256MB"
     )
+    # Benchmarks add settings here, e.g. "-c shared_preload_libraries=pg_stat_statements"
+    # or "-c fsync=on -c synchronous_commit=on" for a durable server.
+    opts += " " + os.environ.get("PRIVPG_EXTRA_OPTS", "")
     subprocess.run(
         _as_server_user(
             [

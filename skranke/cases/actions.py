@@ -42,6 +42,7 @@ from skranke.cases.models import (
 )
 from skranke.customers.models import Customer
 from skranke.search import index as search_index
+from skranke.search.backends import CaseDocument
 
 CASE_NUMBER_START = 10000
 
@@ -161,7 +162,6 @@ def _store_attachments(message: Message, attachments: Sequence[NewAttachment]) -
         attachment.save()
 
 
-@transaction.atomic
 def create_case(
     *,
     customer: Customer,
@@ -184,10 +184,65 @@ def create_case(
     message_metadata: dict[str, Any] | None = None,
     html_is_sanitised: bool = False,
 ) -> Case:
+    """Open a case, with its opening message when there is one.
+
+    Everything that can refuse the input is checked before the first write, so the block
+    below needs no savepoint of its own inside a caller's transaction (email intake creates a
+    case per mail): if anything in it fails, the caller's whole transaction rolls back."""
     check_attachments(attachments)
+    has_message = bool(body_text or body_html or attachments)
+    if has_message and not (body_text.strip() or body_html.strip() or attachments):
+        raise ValidationError(_("The message is empty."), code="empty_message")
+    with transaction.atomic(savepoint=False):
+        return _create_case(
+            customer=customer,
+            subject=subject,
+            team=team,
+            actor=actor,
+            body_text=body_text,
+            body_html=body_html,
+            message_kind=message_kind,
+            channel=channel,
+            priority=priority,
+            type=type,
+            category=category,
+            tags=tags,
+            assignee=assignee,
+            language=language,
+            attachments=attachments,
+            external_id=external_id,
+            metadata=metadata,
+            message_metadata=message_metadata,
+            html_is_sanitised=html_is_sanitised,
+            has_message=has_message,
+        )
+
+
+def _create_case(
+    *,
+    customer: Customer,
+    subject: str,
+    team: Team,
+    actor: User | None,
+    body_text: str,
+    body_html: str,
+    message_kind: str,
+    channel: str,
+    priority: str,
+    type: str,
+    category: Category | None,
+    tags: Iterable[str],
+    assignee: User | None,
+    language: str | None,
+    attachments: Sequence[NewAttachment],
+    external_id: str,
+    metadata: dict[str, Any] | None,
+    message_metadata: dict[str, Any] | None,
+    html_is_sanitised: bool,
+    has_message: bool,
+) -> Case:
     subject = subject.strip()[:300] or _("(no subject)")
     now = timezone.now()
-    has_message = bool(body_text or body_html or attachments)
     case = Case.objects.create(
         number=next_numbers(),
         subject=subject,
@@ -211,6 +266,16 @@ def create_case(
         metadata=metadata or {},
     )
     _event(case, EventKind.CREATED, actor, new=case.status, data={"channel": channel}, at=now)
+    # Indexed from what is in hand; the opening message's words are added by _add_message.
+    search_index.case_created(
+        CaseDocument(
+            case_id=case.pk,
+            team_id=team.pk,
+            subject=subject,
+            customer=search_index.customer_search_text(customer.pk, customer.name),
+            body="",
+        )
+    )
     if assignee:
         _event(case, EventKind.ASSIGNEE, actor, new=assignee.pk, at=now)
     if tags:
@@ -231,11 +296,9 @@ def create_case(
             _new_case=True,
         )
     broadcast.case_changed(case.pk, case.number, {team.pk}, kind="created")
-    search_index.case_changed(case.pk)
     return case
 
 
-@transaction.atomic
 def add_message(
     case: Case,
     *,
@@ -256,21 +319,32 @@ def add_message(
     A public reply records the first response time; a customer writing to a waiting or solved
     case brings it back to the agents' attention. ``html_is_sanitised``: email intake cleans
     HTML with its own stricter policy (remote images held back, cid: images kept).
+
+    The input is checked before the first write, so no savepoint is needed inside a caller's
+    transaction; a failure after it rolls the caller's whole transaction back.
     """
-    return _add_message(
-        case,
-        kind=kind,
-        body_text=body_text,
-        body_html=body_html,
-        actor=actor,
-        customer=customer,
-        channel=channel,
-        attachments=attachments,
-        external_id=external_id,
-        new_status=new_status,
-        metadata=metadata,
-        html_is_sanitised=html_is_sanitised,
-    )
+    _check_message(body_text, body_html, attachments)
+    with transaction.atomic(savepoint=False):
+        return _add_message(
+            case,
+            kind=kind,
+            body_text=body_text,
+            body_html=body_html,
+            actor=actor,
+            customer=customer,
+            channel=channel,
+            attachments=attachments,
+            external_id=external_id,
+            new_status=new_status,
+            metadata=metadata,
+            html_is_sanitised=html_is_sanitised,
+        )
+
+
+def _check_message(body_text: str, body_html: str, attachments: Sequence[NewAttachment]) -> None:
+    check_attachments(attachments)
+    if not (body_text.strip() or body_html.strip() or attachments):
+        raise ValidationError(_("The message is empty."), code="empty_message")
 
 
 def _add_message(
@@ -293,9 +367,7 @@ def _add_message(
 
     ``_new_case``: the opening message of a case ``create_case`` has just inserted, with
     ``message_count`` and the timestamps already set and the row already ours."""
-    check_attachments(attachments)
-    if not (body_text.strip() or body_html.strip() or attachments):
-        raise ValidationError(_("The message is empty."), code="empty_message")
+    _check_message(body_text, body_html, attachments)
     if not _new_case:
         _lock(case)
     now = timezone.now()
@@ -334,9 +406,9 @@ def _add_message(
         status = Status.OPEN
     if status and status != case.status:
         update_case(case, actor=actor, status=status)
+    search_index.message_added(case.pk, message.body_text, message.body_html)
     if not _new_case:
         broadcast.case_changed(case.pk, case.number, {case.team_id}, kind="message")
-        search_index.case_changed(case.pk)
     return message
 
 

@@ -10,8 +10,9 @@ import logging
 from dataclasses import dataclass, field
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
+from skranke.lib import eventloop
 from skranke.lib.aftercommit import batch_for_transaction
 
 logger = logging.getLogger(__name__)
@@ -31,15 +32,26 @@ def _send(groups: list[str], message: dict[str, object]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    in_memory = isinstance(layer, InMemoryChannelLayer)
+    # The in-memory layer reaches only this process's consumers. With none of them in these
+    # groups (the mail pipe, a separate worker, a quiet desk) nobody can hear it.
+    if in_memory and not any(group in layer.groups for group in groups):
+        return
 
-    # One trip into the event loop for all groups: ``async_to_sync`` costs far more than
-    # a ``group_send`` to the in-memory or Redis layer.
+    # One trip into the event loop for all groups: getting there costs far more than a
+    # ``group_send`` to the in-memory or Redis layer.
     async def send_all() -> None:
         for group in groups:
             await layer.group_send(group, message)
 
     try:
-        async_to_sync(send_all)()
+        if in_memory:
+            # Its queues belong to the web server's loop, which ``async_to_sync`` finds from
+            # a sync view's thread.
+            async_to_sync(send_all)()
+        else:
+            # Redis: the process's long-lived loop, whose connections are reused.
+            eventloop.run(send_all())
     except Exception:  # a broadcast must never break the write that caused it
         logger.exception("Broadcast failed")
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from skranke.customers.models import Customer, CustomerEmail, CustomerPhone, Organisation
 from skranke.lib.validators import normalise_email, normalise_org_number, normalise_phone
 from skranke.search import index as search_index
+from skranke.search.backends import CustomerDocument
 
 
 def find_customer(*, email: str = "", phone: str = "") -> Customer | None:
@@ -56,7 +57,6 @@ def organisation_for_email(email: str) -> Organisation | None:
     return None
 
 
-@transaction.atomic
 def create_customer(
     *,
     name: str,
@@ -66,11 +66,28 @@ def create_customer(
     preferred_language: str = "nb",
     **fields: Any,
 ) -> Customer:
+    """Register a customer. Addresses and numbers are checked before the first write, so
+    the writes need no savepoint inside a caller's transaction (email intake): a clash found
+    by the unique constraints rolls the caller's whole transaction back."""
     email_list = [normalise_email(e) for e in emails if e.strip()]
     phone_list = [normalise_phone(p) for p in phones if p.strip()]
     _check_contacts_free(email_list, phone_list)
     if organisation is None and email_list:
         organisation = organisation_for_email(email_list[0])
+    with transaction.atomic(savepoint=False):
+        return _create_customer(
+            name, email_list, phone_list, organisation, preferred_language, fields
+        )
+
+
+def _create_customer(
+    name: str,
+    email_list: list[str],
+    phone_list: list[str],
+    organisation: Organisation | None,
+    preferred_language: str,
+    fields: dict[str, Any],
+) -> Customer:
     customer = Customer.objects.create(
         name=name.strip() or (email_list[0] if email_list else phone_list[0] if phone_list else ""),
         organisation=organisation,
@@ -85,7 +102,21 @@ def create_customer(
         CustomerPhone(customer=customer, number=n, is_primary=i == 0)
         for i, n in enumerate(phone_list)
     )
-    search_index.customer_changed(customer.pk)
+    # A new customer has no cases yet: their own document is all there is to index.
+    contact = [*email_list, *(form for n in phone_list for form in search_index.phone_forms(n))]
+    search_index.customer_created(
+        CustomerDocument(
+            customer_id=customer.pk,
+            name=customer.name,
+            organisation=(
+                f"{organisation.name} {organisation.org_number or ''}".strip()
+                if organisation
+                else ""
+            ),
+            contact=" ".join(contact),
+        ),
+        addresses=email_list,
+    )
     return customer
 
 

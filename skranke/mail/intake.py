@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -168,8 +169,10 @@ def ingest(
     key = InboundEmail.key_for(
         mailbox.pk if mailbox else None, parsed.message_id, parsed.fingerprint
     )
-    # Almost every mail is new: a bare existence check, the full row only for a duplicate.
-    if InboundEmail.objects.filter(dedupe_key=key).values_list("pk").first() is not None:
+    # One query for both questions asked of every mail: seen before, and how much has this
+    # sender sent this hour. Almost every mail is new; the full row only for a duplicate.
+    duplicate, recent = _seen(key, parsed.from_address)
+    if duplicate:
         existing = InboundEmail.objects.select_related("case").get(dedupe_key=key)
         return IngestResult(parsed, "duplicate", mailbox, existing.case, None, existing)
     if dry_run:
@@ -185,7 +188,15 @@ def ingest(
         try:
             with transaction.atomic():
                 return _ingest_in_transaction(
-                    parsed, mailbox, addresses, key, raw_path, source, imap_uid, imap_uidvalidity
+                    parsed,
+                    mailbox,
+                    addresses,
+                    key,
+                    raw_path,
+                    source,
+                    imap_uid,
+                    imap_uidvalidity,
+                    over_loop_limit=recent >= settings.SKRANKE_MAIL_LOOP_LIMIT,
                 )
         except IntegrityError:
             # Another worker took the same mail in at the same moment: its row is the answer.
@@ -207,6 +218,8 @@ def _ingest_in_transaction(
     source: str,
     imap_uid: int | None,
     imap_uidvalidity: int | None,
+    *,
+    over_loop_limit: bool,
 ) -> IngestResult:
     inbound = InboundEmail(
         mailbox=mailbox,
@@ -223,7 +236,7 @@ def _ingest_in_transaction(
     )
     inbound.raw.name = raw_path
 
-    if parsed.from_address and _over_loop_limit(parsed.from_address):
+    if over_loop_limit:
         inbound.status = InboundStatus.LOOP_HELD
         inbound.reason = (
             f"more than {settings.SKRANKE_MAIL_LOOP_LIMIT} mails from this sender in an hour"
@@ -336,10 +349,17 @@ def _customer_for(parsed: ParsedMessage) -> Customer:
     return create_customer(name=name or address[:200] or _("Unknown sender"))
 
 
-def _over_loop_limit(address: str) -> bool:
-    since = timezone.now() - timedelta(hours=1)
-    recent = InboundEmail.objects.filter(from_address=address[:320], received_at__gte=since)
-    return recent.count() >= settings.SKRANKE_MAIL_LOOP_LIMIT
+def _seen(key: str, address: str | None) -> tuple[bool, int]:
+    """Whether a mail with this dedupe key was taken in already, and how many mails this
+    sender has sent in the last hour (the loop breaker's count)."""
+    same_key = Q(dedupe_key=key)
+    if not address:
+        return InboundEmail.objects.filter(same_key).exists(), 0
+    recent = Q(from_address=address[:320], received_at__gte=timezone.now() - timedelta(hours=1))
+    found = InboundEmail.objects.filter(same_key | recent).aggregate(
+        duplicate=Count("pk", filter=same_key), recent=Count("pk", filter=recent)
+    )
+    return bool(found["duplicate"]), int(found["recent"])
 
 
 def _should_acknowledge(parsed: ParsedMessage, mailbox: Mailbox) -> bool:

@@ -14,7 +14,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import transaction
 
@@ -37,17 +37,66 @@ DEFAULT_BATCH = 2000
 
 @dataclass
 class _Pending:
+    # Rebuilt from the database: whatever changed in ways only a fresh read can tell.
     cases: set[int] = field(default_factory=set)
     customers: set[int] = field(default_factory=set)
     organisations: set[int] = field(default_factory=set)
+    # Written without reading anything back: documents of cases and customers created in
+    # this transaction, built from what their creator had in hand, and the text of messages
+    # added to existing cases (appended to the stored document). A case that is also in
+    # ``cases`` is rebuilt instead.
+    new_cases: dict[int, CaseDocument] = field(default_factory=dict)
+    new_customers: dict[int, CustomerDocument] = field(default_factory=dict)
+    appended: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # Email addresses of the customers created in this transaction, for their new cases.
+    addresses: dict[int, list[str]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.cases
+            or self.customers
+            or self.organisations
+            or self.new_cases
+            or self.new_customers
+            or self.appended
+        )
+
+    def take(self) -> _Pending:
+        """Move everything pending into a new batch and leave this one empty."""
+        taken = _Pending(
+            set(self.cases),
+            set(self.customers),
+            set(self.organisations),
+            dict(self.new_cases),
+            dict(self.new_customers),
+            defaultdict(list, {k: list(v) for k, v in self.appended.items()}),
+            dict(self.addresses),
+        )
+        self.cases.clear()
+        self.customers.clear()
+        self.organisations.clear()
+        self.new_cases.clear()
+        self.new_customers.clear()
+        self.appended.clear()
+        return taken
+
+    def restore(self, taken: _Pending) -> None:
+        """Put a batch that could not be written back, to be rebuilt after commit."""
+        self.cases |= taken.cases | set(taken.new_cases) | set(taken.appended)
+        self.customers |= taken.customers | set(taken.new_customers)
+        self.organisations |= taken.organisations
 
 
 def _flush(batch: _Pending) -> None:
-    reindex(cases=batch.cases, customers=batch.customers, organisations=batch.organisations)
+    write_pending(batch)
+
+
+def _batch() -> tuple[_Pending, bool]:
+    return batch_for_transaction("search", _Pending, _flush)
 
 
 def _changed(kind: str, object_id: int) -> None:
-    batch, deferred = batch_for_transaction("search", _Pending, _flush)
+    batch, deferred = _batch()
     getattr(batch, kind).add(object_id)
     if not deferred:
         _flush(batch)
@@ -56,6 +105,54 @@ def _changed(kind: str, object_id: int) -> None:
 def case_changed(case_id: int) -> None:
     """Reindex this case after the current transaction commits (at once, outside one)."""
     _changed("cases", case_id)
+
+
+def case_created(document: CaseDocument) -> None:
+    """Index a new case from its creator's own data: nothing is read back."""
+    batch, deferred = _batch()
+    batch.new_cases[document.case_id] = document
+    if not deferred:
+        _flush(batch)
+
+
+def message_added(case_id: int, body_text: str, body_html: str = "") -> None:
+    """Add a message's words to its case's document (no read of the case's other messages)."""
+    text = (body_text or (html_to_text(body_html) if body_html else ""))[:MAX_BODY_CHARS]
+    if not text.strip():
+        return
+    batch, deferred = _batch()
+    new = batch.new_cases.get(case_id)
+    if new is not None:
+        body = f"{new.body}\n{text}" if new.body else text
+        batch.new_cases[case_id] = replace(new, body=body[:MAX_BODY_CHARS])
+    else:
+        batch.appended[case_id].append(text)
+    if not deferred:
+        _flush(batch)
+
+
+def customer_created(document: CustomerDocument, addresses: Sequence[str] = ()) -> None:
+    """Index a new customer from the creator's data. ``addresses`` (their email addresses)
+    are remembered for this transaction, so a case created for them next needs no query."""
+    batch, deferred = _batch()
+    batch.new_customers[document.customer_id] = document
+    batch.addresses[document.customer_id] = list(addresses)
+    if not deferred:
+        _flush(batch)
+
+
+def customer_search_text(customer_id: int, name: str) -> str:
+    """The customer part of a case document: name and email addresses, primary first (one
+    query, or none for a customer created in this transaction)."""
+    batch = current_batch("search")
+    addresses = batch.addresses.get(customer_id) if isinstance(batch, _Pending) else None
+    if addresses is None:
+        addresses = list(
+            CustomerEmail.objects.filter(customer_id=customer_id)
+            .order_by("-is_primary", "address")
+            .values_list("address", flat=True)
+        )
+    return " ".join([name, *addresses])
 
 
 def index_in_transaction() -> None:
@@ -67,24 +164,15 @@ def index_in_transaction() -> None:
     document with an older one. A failure is logged and left to the after-commit flush, so
     indexing never costs the write it belongs to."""
     batch = current_batch("search")
-    if not isinstance(batch, _Pending) or not (
-        batch.cases or batch.customers or batch.organisations
-    ):
+    if not isinstance(batch, _Pending) or not batch:
         return
-    cases, customers, organisations = (
-        set(batch.cases),
-        set(batch.customers),
-        set(batch.organisations),
-    )
+    taken = batch.take()
     try:
         with transaction.atomic():
-            reindex(cases=cases, customers=customers, organisations=organisations)
+            write_pending(taken)
     except Exception:
         logger.exception("Indexing inside the transaction failed; retrying after commit")
-        return
-    batch.cases -= cases
-    batch.customers -= customers
-    batch.organisations -= organisations
+        batch.restore(taken)
 
 
 def customer_changed(customer_id: int) -> None:
@@ -95,6 +183,28 @@ def customer_changed(customer_id: int) -> None:
 def organisation_changed(organisation_id: int) -> None:
     """Reindex the organisation's customers (their documents hold its name and number)."""
     _changed("organisations", organisation_id)
+
+
+def write_pending(batch: _Pending) -> None:
+    """Write one transaction's worth of index changes: rebuilds first, then the documents
+    built from memory, then appended messages (a case whose stored document cannot take
+    them — missing, or at its size limit — is rebuilt instead)."""
+    engine = backend()
+    case_ids = set(batch.cases)
+    # Whatever is rebuilt below is written after these, so a rebuild always has the last word
+    # (also for a new case whose customer changed in the same transaction).
+    new_customers = [d for pk, d in batch.new_customers.items() if pk not in batch.customers]
+    if new_customers:
+        engine.write_customers(new_customers, replace=True)
+    new_cases = [d for pk, d in batch.new_cases.items() if pk not in case_ids]
+    if new_cases:
+        engine.write_cases(new_cases, replace=True)
+    for case_id, texts in batch.appended.items():
+        if case_id in case_ids:
+            continue
+        if not engine.append_case_body(case_id, "\n".join(texts)):
+            case_ids.add(case_id)
+    reindex(cases=case_ids, customers=batch.customers, organisations=batch.organisations)
 
 
 # --- Reindexing ---------------------------------------------------------------------------------

@@ -202,3 +202,28 @@ def test_reopen_task_only_touches_cases_still_due(case, agent):
     case.refresh_from_db()
     assert case.status == Status.OPEN and case.follow_up_at is None
     assert reopen_due_follow_ups.call() == 0
+
+
+def test_in_memory_broadcast_is_skipped_when_nobody_in_this_process_listens(monkeypatch, settings):
+    from channels.layers import channel_layers, get_channel_layer
+
+    from skranke.cases import broadcast
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends.clear()
+
+    trips: list[object] = []
+    real = broadcast.async_to_sync
+    monkeypatch.setattr(broadcast, "async_to_sync", lambda f: trips.append(f) or real(f))
+    layer = get_channel_layer()
+    broadcast._send(["case-1", broadcast.ALL_CASES_GROUP], {"type": "case.changed"})
+    assert trips == []  # the mail pipe or a worker process: no consumer, no event loop
+
+    channel = real(layer.new_channel)()
+    real(layer.group_add)(broadcast.ALL_CASES_GROUP, channel)
+    try:
+        broadcast._send(["case-1", broadcast.ALL_CASES_GROUP], {"type": "case.changed"})
+        assert len(trips) == 1
+        assert real(layer.receive)(channel) == {"type": "case.changed"}
+    finally:
+        real(layer.group_discard)(broadcast.ALL_CASES_GROUP, channel)

@@ -50,6 +50,11 @@ _CUSTOMER_VECTOR = (
 )
 
 
+# A document stops taking appended messages at this size (PostgreSQL refuses tsvectors over
+# 1 MB); the case is then rebuilt from its messages, which caps the text it indexes.
+MAX_APPEND_DOCUMENT_BYTES = 512 * 1024
+
+
 def create_schema(conn: BaseDatabaseWrapper) -> None:
     with conn.cursor() as cursor:
         for sql in [*_TABLES, *_INDEXES]:
@@ -94,6 +99,19 @@ def write_cases(documents: Iterable[CaseDocument], *, replace: bool = True) -> N
             f" VALUES (%s, %s, {_CASE_VECTOR})" + (conflict if replace else ""),
             rows,
         )
+
+
+def append_case_body(case_id: int, text: str) -> bool:
+    """Add message text to a case's document; False when the case has no document or it is
+    full (the caller rebuilds the case instead)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CASE_TABLE} SET document = document || "
+            "setweight(to_tsvector('norwegian', %s), 'C') "
+            "WHERE case_id = %s AND pg_column_size(document) < %s",
+            [plain_words(text), case_id, MAX_APPEND_DOCUMENT_BYTES],
+        )
+        return bool(cursor.rowcount)
 
 
 def delete_cases(ids: Sequence[int]) -> None:

@@ -31,6 +31,11 @@ CASE_WEIGHTS = "4.0, 2.0, 1.0, 0.0"
 CUSTOMER_WEIGHTS = "4.0, 2.0, 2.0"
 
 
+# A document stops taking appended messages at this many characters of stemmed body text; the
+# case is then rebuilt from its messages, which caps the text it indexes.
+MAX_APPEND_BODY_CHARS = 400_000
+
+
 def create_schema(conn: BaseDatabaseWrapper) -> None:
     with conn.cursor() as cursor:
         for sql in _SCHEMA.values():
@@ -74,14 +79,29 @@ def write_cases(documents: Iterable[CaseDocument], *, replace: bool = True) -> N
         )
         for d in documents
     ]
-    if replace:
-        _delete(CASE_TABLE, [r[0] for r in rows])
+    # FTS5 honours OR REPLACE: a stored row with the same rowid is deleted first.
+    verb = "INSERT OR REPLACE" if replace else "INSERT"
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {CASE_TABLE}(rowid, subject, customer, body, scope) "
+            f"{verb} INTO {CASE_TABLE}(rowid, subject, customer, body, scope) "
             "VALUES (%s, %s, %s, %s, %s)",
             rows,
         )
+
+
+def append_case_body(case_id: int, text: str) -> bool:
+    """Add message text to a case's document; False when the case has no document or it is
+    full (the caller rebuilds the case instead)."""
+    words = stemmed_words(text)
+    if not words:
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CASE_TABLE} SET body = body || ' ' || %s "
+            "WHERE rowid = %s AND length(body) < %s",
+            [words, case_id, MAX_APPEND_BODY_CHARS],
+        )
+        return bool(cursor.rowcount)
 
 
 def delete_cases(ids: Sequence[int]) -> None:
@@ -94,11 +114,10 @@ def write_customers(documents: Iterable[CustomerDocument], *, replace: bool = Tr
         (d.customer_id, plain_words(d.name), plain_words(d.organisation), plain_words(d.contact))
         for d in documents
     ]
-    if replace:
-        _delete(CUSTOMER_TABLE, [r[0] for r in rows])
+    verb = "INSERT OR REPLACE" if replace else "INSERT"
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {CUSTOMER_TABLE}(rowid, name, organisation, contact) "
+            f"{verb} INTO {CUSTOMER_TABLE}(rowid, name, organisation, contact) "
             "VALUES (%s, %s, %s, %s)",
             rows,
         )

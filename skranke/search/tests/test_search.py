@@ -222,21 +222,102 @@ def test_rolled_back_change_is_not_indexed(cases, agent, django_capture_on_commi
     assert search_cases(agent, "tørketrommel") == []
 
 
-def test_one_reindex_per_case_per_transaction(
+def test_messages_are_appended_once_per_transaction_without_a_rebuild(
     cases, agent, django_capture_on_commit_callbacks, monkeypatch
 ):
     from django.db import transaction
 
-    calls: list[list[int]] = []
-    monkeypatch.setattr(index, "reindex_cases", lambda ids: calls.append(list(ids)))
+    from skranke.search.backends import backend
+
+    engine = backend()
+    appended: list[tuple[int, str]] = []
+    rebuilt: list[list[int]] = []
+    real_append = engine.append_case_body
+    monkeypatch.setattr(
+        engine,
+        "append_case_body",
+        lambda pk, text: appended.append((pk, text)) or real_append(pk, text),
+    )
+    monkeypatch.setattr(index, "reindex_cases", lambda ids: rebuilt.append(list(ids)))
     case = cases["faktura"]
     forget_batches()
     with django_capture_on_commit_callbacks(execute=True):
         with transaction.atomic():
-            for text in ("en", "to", "tre"):
+            for text in ("Kjøleskap", "Fryseboks", "Oppvaskmaskin"):
                 add_message(case, kind=MessageKind.NOTE, actor=agent, body_text=text)
-    # One flush for the whole transaction, with the case once.
-    assert calls == [[case.pk]]
+    # One write for the whole transaction, and nothing read back or rebuilt.
+    assert appended == [(case.pk, "Kjøleskap\nFryseboks\nOppvaskmaskin")]
+    assert rebuilt == []
+    assert search_cases(agent, "fryseboks") == [case.pk]
+    assert search_cases(agent, "beløpet") == [case.pk]  # the opening message is still there
+
+
+def test_a_case_without_a_document_is_rebuilt_when_a_message_comes(cases, agent, indexed):
+    case = cases["retur"]
+    index.backend().delete_cases([case.pk])
+    assert search_cases(agent, "lekker") == []
+    indexed(add_message, case, kind=MessageKind.NOTE, actor=agent, body_text="Ringte kunden")
+    # Rebuilt from every message, not only the new one.
+    assert search_cases(agent, "lekker") == [case.pk]
+    assert search_cases(agent, "ringte") == [case.pk]
+
+
+def test_a_full_document_is_rebuilt_instead_of_growing(cases, agent, indexed, monkeypatch):
+    engine = index.backend()
+    limit = "MAX_APPEND_DOCUMENT_BYTES" if hasattr(engine, "MAX_APPEND_DOCUMENT_BYTES") else None
+    monkeypatch.setattr(engine, limit or "MAX_APPEND_BODY_CHARS", 1)
+    rebuilt: list[list[int]] = []
+    real = index.reindex_cases
+    monkeypatch.setattr(index, "reindex_cases", lambda ids: rebuilt.append(list(ids)) or real(ids))
+    case = cases["blåbær"]
+    indexed(add_message, case, kind=MessageKind.NOTE, actor=agent, body_text="Bringebær")
+    assert rebuilt == [[case.pk]]
+    assert search_cases(agent, "bringebær") == [case.pk]
+
+
+def test_a_change_in_the_same_transaction_wins_over_the_new_document(
+    customer, team, agent, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    forget_batches()
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            case = create_case(
+                customer=customer, subject="Mikrobølgeovn", team=team, body_text="Den gnistrer."
+            )
+            update_case(case, actor=agent, subject="Stekeovn")
+            add_message(case, kind=MessageKind.NOTE, actor=agent, body_text="Sendt til service")
+    assert search_cases(agent, "stekeovn") == [case.pk]
+    assert search_cases(agent, "mikrobølgeovn") == []
+    assert search_cases(agent, "gnistrer") == [case.pk]
+    assert search_cases(agent, "service") == [case.pk]
+
+
+def test_a_new_customer_and_their_first_case_are_indexed_from_memory(
+    team, agent, django_capture_on_commit_callbacks
+):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    forget_batches()
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        with transaction.atomic():
+            person = create_customer(
+                name="Solveig Aasen", emails=["solveig@fjord.no"], phones=["+4791234567"]
+            )
+            case = create_case(customer=person, subject="Ny sykkel", team=team, body_text="Hei")
+    # Nothing was read back to build the documents.
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    by_owner = ('"cases_message"."case_id"', '"customers_customeremail"."customer_id" ')
+    assert not [sql for sql in reads if any(f"WHERE {column}" in sql for column in by_owner)]
+    assert [c.pk for c in search_customers(agent, "solveig")] == [person.pk]
+    assert [c.pk for c in search_customers(agent, "91234567")] == [person.pk]
+    assert search_cases(agent, "solveig fjord") == [case.pk]
+    assert search_cases(agent, "sykkel") == [case.pk]
 
 
 @pytest.mark.parametrize(

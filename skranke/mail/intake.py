@@ -21,8 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -351,15 +350,23 @@ def _customer_for(parsed: ParsedMessage) -> Customer:
 
 def _seen(key: str, address: str | None) -> tuple[bool, int]:
     """Whether a mail with this dedupe key was taken in already, and how many mails this
-    sender has sent in the last hour (the loop breaker's count)."""
-    same_key = Q(dedupe_key=key)
-    if not address:
-        return InboundEmail.objects.filter(same_key).exists(), 0
-    recent = Q(from_address=address[:320], received_at__gte=timezone.now() - timedelta(hours=1))
-    found = InboundEmail.objects.filter(same_key | recent).aggregate(
-        duplicate=Count("pk", filter=same_key), recent=Count("pk", filter=recent)
+    sender has sent in the last hour (the loop breaker's count, counted no further than the
+    limit, so a flood costs no more than a trickle).
+
+    Asked of every mail, so one plain statement: built through the ORM (an aggregate with
+    two filtered counts) it cost several times what PostgreSQL takes to answer it."""
+    table = InboundEmail._meta.db_table
+    limit = settings.SKRANKE_MAIL_LOOP_LIMIT
+    since = connection.ops.adapt_datetimefield_value(timezone.now() - timedelta(hours=1))
+    sql = (
+        f"SELECT EXISTS (SELECT 1 FROM {table} WHERE dedupe_key = %s),"
+        f" (SELECT COUNT(*) FROM (SELECT 1 FROM {table}"
+        "  WHERE from_address = %s AND received_at >= %s LIMIT %s) recent)"
     )
-    return bool(found["duplicate"]), int(found["recent"])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key, (address or "")[:320], since, limit if address else 0])
+        duplicate, recent = cursor.fetchone()
+    return bool(duplicate), int(recent)
 
 
 def _should_acknowledge(parsed: ParsedMessage, mailbox: Mailbox) -> bool:

@@ -153,6 +153,11 @@ def main() -> int:
         help="pipe (default) fsyncs each raw message; imap does not (the server keeps it)",
     )
     parser.add_argument(
+        "--acknowledge",
+        action="store_true",
+        help="the mailbox sends receipts for new cases (queues a task per new case)",
+    )
+    parser.add_argument(
         "--stub",
         default="",
         help="comma list of side effects to skip, to see what they cost: search,broadcast",
@@ -185,7 +190,7 @@ def main() -> int:
 
     team = Team.objects.create(name="Kundeservice", slug="kundeservice")
     mailbox = Mailbox.objects.create(
-        address="kundeservice@firma.no", team=team, send_acknowledgement=False
+        address="kundeservice@firma.no", team=team, send_acknowledgement=args.acknowledge
     )
     stubs = {s.strip() for s in args.stub.split(",") if s.strip()}
     if "search" in stubs:
@@ -233,6 +238,7 @@ def main() -> int:
         "source": args.source,
         "stubbed": sorted(stubs),
         "channel_layer": "redis" if args.redis_url else "in-memory",
+        "acknowledge": args.acknowledge,
         "seconds": round(elapsed, 2),
         "cpu_ms_per_message": round((time.process_time() - cpu_start) / args.count * 1000, 2)
         if args.workers == 1

@@ -69,8 +69,10 @@ class _Change:
 
 def _flush(pending: dict[int, _Change]) -> None:
     for case_id, change in pending.items():
-        groups = [case_group(case_id), ALL_CASES_GROUP]
-        groups += [team_group(t) for t in sorted(change.teams)]
+        # Everyone who may see the case is in one of its teams' groups or the all-cases group
+        # (a tab on the case page too: its case group carries presence only), so these reach
+        # each tab once.
+        groups = [ALL_CASES_GROUP, *(team_group(t) for t in sorted(change.teams))]
         message = {
             "type": "case.changed",
             "case_id": case_id,

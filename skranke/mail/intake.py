@@ -170,8 +170,8 @@ def ingest(
     )
     # One query for both questions asked of every mail: seen before, and how much has this
     # sender sent this hour. Almost every mail is new; the full row only for a duplicate.
-    duplicate, recent = _seen(key, parsed.from_address)
-    if duplicate:
+    history = _history(key, parsed.from_address)
+    if history.duplicate:
         existing = InboundEmail.objects.select_related("case").get(dedupe_key=key)
         return IngestResult(parsed, "duplicate", mailbox, existing.case, None, existing)
     if dry_run:
@@ -195,7 +195,7 @@ def ingest(
                     source,
                     imap_uid,
                     imap_uidvalidity,
-                    over_loop_limit=recent >= settings.SKRANKE_MAIL_LOOP_LIMIT,
+                    history=history,
                 )
         except IntegrityError:
             # Another worker took the same mail in at the same moment: its row is the answer.
@@ -218,7 +218,7 @@ def _ingest_in_transaction(
     imap_uid: int | None,
     imap_uidvalidity: int | None,
     *,
-    over_loop_limit: bool,
+    history: _History,
 ) -> IngestResult:
     inbound = InboundEmail(
         mailbox=mailbox,
@@ -235,7 +235,7 @@ def _ingest_in_transaction(
     )
     inbound.raw.name = raw_path
 
-    if over_loop_limit:
+    if history.recent >= settings.SKRANKE_MAIL_LOOP_LIMIT:
         inbound.status = InboundStatus.LOOP_HELD
         inbound.reason = (
             f"more than {settings.SKRANKE_MAIL_LOOP_LIMIT} mails from this sender in an hour"
@@ -318,7 +318,7 @@ def _ingest_in_transaction(
     inbound.case_message = message
     inbound.threaded_by = decision.threaded_by or ""
     inbound.reason = decision.reason
-    if status == "created" and _should_acknowledge(parsed, mailbox):
+    if status == "created" and _should_acknowledge(parsed, mailbox, history):
         inbound.acknowledged = True
     inbound.save()
     # Index inside this transaction: it commits with the case, and saves a second
@@ -328,7 +328,9 @@ def _ingest_in_transaction(
         from skranke.mail.tasks import send_acknowledgement
 
         inbound_id = inbound.pk
-        transaction.on_commit(lambda: send_acknowledgement.enqueue(inbound_id))
+        # Queued in the mail's transaction: the task row commits (or rolls back) with it, and
+        # no worker can see it before the case exists.
+        send_acknowledgement.enqueue(inbound_id)
     return IngestResult(parsed, status, mailbox, case, message, inbound, decision)
 
 
@@ -348,41 +350,53 @@ def _customer_for(parsed: ParsedMessage) -> Customer:
     return create_customer(name=name or address[:200] or _("Unknown sender"))
 
 
-def _seen(key: str, address: str | None) -> tuple[bool, int]:
-    """Whether a mail with this dedupe key was taken in already, and how many mails this
-    sender has sent in the last hour (the loop breaker's count, counted no further than the
-    limit, so a flood costs no more than a trickle).
+@dataclass(frozen=True)
+class _History:
+    """What the desk already knows about a mail and its sender, asked once per mail."""
 
-    Asked of every mail, so one plain statement: built through the ORM (an aggregate with
-    two filtered counts) it cost several times what PostgreSQL takes to answer it."""
-    table = InboundEmail._meta.db_table
-    limit = settings.SKRANKE_MAIL_LOOP_LIMIT
+    duplicate: bool  # a mail with the same dedupe key was taken in
+    recent: int  # mails from this sender in the last hour (counted up to the loop limit)
+    acknowledged: int  # receipts sent to this sender in the last hour (up to the ack limit)
+    own_address: bool  # the sender is one of our own mailboxes
+
+
+def _history(key: str, address: str | None) -> _History:
+    """One plain statement for the questions asked of every mail. Built through the ORM
+    (filtered counts, an existence check) they cost several times what the database takes to
+    answer them. Counts stop at their limits, so a flood costs no more than a trickle."""
+    inbound = InboundEmail._meta.db_table
+    mailbox = Mailbox._meta.db_table
+    sender = (address or "")[:320]
     since = connection.ops.adapt_datetimefield_value(timezone.now() - timedelta(hours=1))
+    recent = f"SELECT 1 FROM {inbound} WHERE from_address = %s AND received_at >= %s"
     sql = (
-        f"SELECT EXISTS (SELECT 1 FROM {table} WHERE dedupe_key = %s),"
-        f" (SELECT COUNT(*) FROM (SELECT 1 FROM {table}"
-        "  WHERE from_address = %s AND received_at >= %s LIMIT %s) recent)"
+        f"SELECT EXISTS (SELECT 1 FROM {inbound} WHERE dedupe_key = %s),"
+        f" (SELECT COUNT(*) FROM ({recent} LIMIT %s) r),"
+        f" (SELECT COUNT(*) FROM ({recent} AND acknowledged LIMIT %s) a),"
+        f" EXISTS (SELECT 1 FROM {mailbox} WHERE address = %s)"
     )
+    params = [
+        key,
+        sender,
+        since,
+        settings.SKRANKE_MAIL_LOOP_LIMIT if sender else 0,
+        sender,
+        since,
+        ACK_LIMIT_PER_HOUR if sender else 0,
+        parse_plus_address(sender).base_address if sender else "",
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key, (address or "")[:320], since, limit if address else 0])
-        duplicate, recent = cursor.fetchone()
-    return bool(duplicate), int(recent)
+        cursor.execute(sql, params)
+        duplicate, recent_count, acked, own = cursor.fetchone()
+    return _History(bool(duplicate), int(recent_count), int(acked), bool(own))
 
 
-def _should_acknowledge(parsed: ParsedMessage, mailbox: Mailbox) -> bool:
+def _should_acknowledge(parsed: ParsedMessage, mailbox: Mailbox, history: _History) -> bool:
     if not mailbox.send_acknowledgement or parsed.suppress_auto_response:
         return False
-    if not parsed.from_address or _is_own_address(parsed.from_address):
+    if not parsed.from_address or history.own_address:
         return False
-    since = timezone.now() - timedelta(hours=1)
-    acked = InboundEmail.objects.filter(
-        from_address=parsed.from_address[:320], acknowledged=True, received_at__gte=since
-    ).count()
-    return acked < ACK_LIMIT_PER_HOUR
-
-
-def _is_own_address(address: str) -> bool:
-    return Mailbox.objects.filter(address=parse_plus_address(address).base_address).exists()
+    return history.acknowledged < ACK_LIMIT_PER_HOUR
 
 
 def _cc_entries(parsed: ParsedMessage, mailbox: Mailbox) -> list[dict[str, str]]:

@@ -133,3 +133,22 @@ async def test_presence_survives_simultaneous_arrivals_and_leaving(case, agent, 
         assert await last_people(kari) == []
         await kari.disconnect()
     channel_layers.backends.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_tab_on_the_case_page_hears_each_change_once(case, agent):
+    from channels.db import database_sync_to_async
+
+    with override_settings(CHANNEL_LAYERS=_layer_settings(None)):
+        channel_layers.backends.clear()
+        tab = await _connect(agent)
+        await tab.send_json_to({"action": "watch_case", "number": case.number})
+        assert (await tab.receive_json_from(timeout=5))["type"] == "presence"
+        await database_sync_to_async(update_case)(case, actor=agent, priority="high")
+        event = await tab.receive_json_from(timeout=5)
+        assert event == {"type": "case.changed", "number": case.number, "kind": "updated"}
+        # In its team's group and in the case's (presence) group, but told once.
+        assert await tab.receive_nothing(timeout=0.3)
+        await tab.disconnect()
+    channel_layers.backends.clear()

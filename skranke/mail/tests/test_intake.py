@@ -93,15 +93,40 @@ def test_auto_reply_gets_no_acknowledgement_and_keeps_status(mailbox, mail, case
     assert not result.inbound.acknowledged
 
 
-def test_acknowledgement_flagged_for_a_normal_new_case(
-    mailbox, mail, django_capture_on_commit_callbacks
-):
+def _queued_receipts() -> list[list[object]]:
+    from django_tasks_db.models import DBTaskResult
+
+    return [
+        row.args_kwargs["args"]
+        for row in DBTaskResult.objects.filter(task_path__endswith=".send_acknowledgement")
+    ]
+
+
+def test_acknowledgement_is_queued_with_the_mail(mailbox, mail):
+    from django.db import transaction
+
     mailbox.send_acknowledgement = True
     mailbox.save()
-    with django_capture_on_commit_callbacks() as callbacks:
-        result = ingest(mail(), mailbox=mailbox)
+    result = ingest(mail(), mailbox=mailbox)
     assert result.inbound.acknowledged
-    assert len(callbacks) >= 1
+    assert _queued_receipts() == [[result.inbound.pk]]
+    # Queued inside the mail's transaction: a mail that is rolled back leaves no receipt.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ingest(mail(sender="rulles@kunde.no", message_id="rolled@kunde.no"), mailbox=mailbox)
+        raise RuntimeError("roll back")
+    assert _queued_receipts() == [[result.inbound.pk]]
+
+
+def test_acknowledgements_per_sender_per_hour_and_never_to_our_own_address(mailbox, mail):
+    mailbox.send_acknowledgement = True
+    mailbox.save()
+    acked = [
+        ingest(mail(subject=f"Sak {i}", body=f"Melding {i}"), mailbox=mailbox).inbound.acknowledged
+        for i in range(5)
+    ]
+    assert acked == [True, True, True, False, False]
+    own = ingest(mail(sender="kundeservice+sak@firma.no", subject="Intern"), mailbox=mailbox)
+    assert own.status == "created" and not own.inbound.acknowledged
 
 
 def test_loop_breaker_holds_mail_over_the_hourly_limit(mailbox, mail, settings):

@@ -43,6 +43,7 @@ class MailboxForm(forms.ModelForm):
             "smtp_host",
             "smtp_port",
             "smtp_security",
+            "smtp_auth",
             "smtp_username",
             "smtp_password",
         )
@@ -119,6 +120,7 @@ class MailboxAdmin(admin.ModelAdmin):
                     "smtp_host",
                     "smtp_port",
                     "smtp_security",
+                    "smtp_auth",
                     "smtp_username",
                     "smtp_password",
                 ),

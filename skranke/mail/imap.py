@@ -7,23 +7,21 @@ two leaves an unflagged message that the next poll finds, recognises and only fl
 
 from __future__ import annotations
 
-import json
 import logging
 import ssl
 import threading
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 from imapclient import IMAPClient
+from imapclient.exceptions import LoginError
 
 from skranke.mail.intake import IntakeError, UnparseableMessage, ingest
 from skranke.mail.models import InboundEmail, Mailbox, Security
+from skranke.mail.oauth import access_token
 
 logger = logging.getLogger(__name__)
 
@@ -44,36 +42,6 @@ class PollReport:
     errors: list[str] = field(default_factory=list)
 
 
-def access_token(mailbox: Mailbox) -> str:
-    """The OAuth2 access token, refreshed with the refresh token when it has run out."""
-    if not mailbox.oauth2_refresh_token:
-        return mailbox.oauth2_access_token
-    fresh = mailbox.oauth2_expires_at and mailbox.oauth2_expires_at > timezone.now() + timedelta(
-        minutes=2
-    )
-    if mailbox.oauth2_access_token and fresh:
-        return mailbox.oauth2_access_token
-    form = {
-        "grant_type": "refresh_token",
-        "refresh_token": mailbox.oauth2_refresh_token,
-        "client_id": mailbox.oauth2_client_id,
-    }
-    if mailbox.oauth2_client_secret:
-        form["client_secret"] = mailbox.oauth2_client_secret
-    request = urllib.request.Request(
-        mailbox.oauth2_token_url, data=urllib.parse.urlencode(form).encode(), method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        data = json.load(response)
-    mailbox.oauth2_access_token = data["access_token"]
-    mailbox.oauth2_refresh_token = data.get("refresh_token") or mailbox.oauth2_refresh_token
-    mailbox.oauth2_expires_at = timezone.now() + timedelta(
-        seconds=int(data.get("expires_in", 3600))
-    )
-    mailbox.save(update_fields=["oauth2_access_token", "oauth2_refresh_token", "oauth2_expires_at"])
-    return mailbox.oauth2_access_token
-
-
 def connect(mailbox: Mailbox, *, timeout: float = 60) -> IMAPClient:
     context = ssl.create_default_context()
     client = IMAPClient(
@@ -88,13 +56,28 @@ def connect(mailbox: Mailbox, *, timeout: float = 60) -> IMAPClient:
             client.starttls(context)
         username = mailbox.imap_username or mailbox.address
         if mailbox.oauth2_access_token or mailbox.oauth2_refresh_token:
-            client.oauth2_login(username, access_token(mailbox))
+            _oauth2_login(client, mailbox, username)
         else:
             client.login(username, mailbox.imap_password)
     except Exception:
         _logout(client)
         raise
     return client
+
+
+def _oauth2_login(client: IMAPClient, mailbox: Mailbox, username: str) -> None:
+    """XOAUTH2 login. A token refused before its expiry (revoked, or issued before a change
+    of permissions) is renewed once and tried once more, on the same connection."""
+    token = access_token(mailbox)
+    try:
+        client.oauth2_login(username, token)
+    except LoginError:
+        if not mailbox.oauth2_refresh_token:
+            raise
+        renewed = access_token(mailbox, force_refresh=True)
+        if renewed == token:
+            raise
+        client.oauth2_login(username, renewed)
 
 
 def _logout(client: IMAPClient) -> None:

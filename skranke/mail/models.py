@@ -8,6 +8,7 @@ fail at the database rather than create a second case.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,11 @@ class Security(models.TextChoices):
     SSL = "ssl", _("TLS (implicit, port 993/465)")
     STARTTLS = "starttls", _("STARTTLS (port 143/587)")
     NONE = "none", _("None (local test servers only)")
+
+
+class SMTPAuth(models.TextChoices):
+    PASSWORD = "password", _("User name and password")
+    OAUTH2 = "oauth2", _("OAuth2 (XOAUTH2; Microsoft 365, Google)")
 
 
 class Mailbox(models.Model):
@@ -89,6 +95,16 @@ class Mailbox(models.Model):
     )
     smtp_username = models.CharField(_("SMTP username"), max_length=200, blank=True)
     smtp_password = models.CharField(_("SMTP password"), max_length=500, blank=True)
+    smtp_auth = models.CharField(
+        _("SMTP sign-in"),
+        max_length=10,
+        choices=SMTPAuth.choices,
+        default=SMTPAuth.PASSWORD,
+        help_text=_(
+            "OAuth2 uses the token settings in the OAuth2 section, the same as for IMAP; "
+            "the user name is the SMTP username, or else the address."
+        ),
+    )
 
     last_polled_at = models.DateTimeField(_("last polled"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
@@ -104,6 +120,24 @@ class Mailbox(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         self.address = self.address.strip().lower()
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def clean(self) -> None:
+        if self.smtp_auth != SMTPAuth.OAUTH2:
+            return
+        if not self.smtp_host:
+            raise ValidationError(
+                {"smtp_host": _("OAuth2 sign-in needs the SMTP host, e.g. smtp.office365.com.")}
+            )
+        can_renew = self.oauth2_token_url and self.oauth2_client_id and self.oauth2_refresh_token
+        if not (can_renew or self.oauth2_access_token):
+            raise ValidationError(
+                {
+                    "smtp_auth": _(
+                        "OAuth2 sign-in needs the token URL, client id and refresh token in "
+                        "the OAuth2 section."
+                    )
+                }
+            )
 
     @property
     def domain(self) -> str:

@@ -12,6 +12,8 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import formataddr
+from functools import partial
+from typing import Any
 
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.base import BaseEmailBackend
@@ -20,7 +22,9 @@ from django.template.loader import select_template
 from django.utils import translation
 
 from skranke.cases.models import Case, Channel, Message, MessageKind
-from skranke.mail.models import InboundEmail, Mailbox, Security
+from skranke.mail.models import InboundEmail, Mailbox, Security, SMTPAuth
+from skranke.mail.oauth import access_token
+from skranke.mail.smtp import OAuth2EmailBackend
 from skranke.mail.threading_keys import extract_case_number, format_case_token
 
 # References are pruned to the thread root and the newest ids, as mail clients do.
@@ -62,17 +66,26 @@ def connection_for(mailbox: Mailbox, *, timeout: float = 30) -> BaseEmailBackend
     """The mailbox's own SMTP server if it has one, else the site's default mailer."""
     if not mailbox.smtp_host:
         return mailers.default
-    return SMTPBackend(
+    server: dict[str, Any] = {
         # Named like a MAILERS entry: the backend then takes only these options, never the
         # site's default relay settings.
-        alias=f"mailbox-{mailbox.pk}",
-        host=mailbox.smtp_host,
-        port=mailbox.smtp_port,
+        "alias": f"mailbox-{mailbox.pk}",
+        "host": mailbox.smtp_host,
+        "port": mailbox.smtp_port,
+        "use_tls": mailbox.smtp_security == Security.STARTTLS,
+        "use_ssl": mailbox.smtp_security == Security.SSL,
+        "timeout": timeout,
+    }
+    if mailbox.smtp_auth == SMTPAuth.OAUTH2:
+        return OAuth2EmailBackend(
+            username=mailbox.smtp_username or mailbox.address,
+            token=partial(access_token, mailbox),
+            **server,
+        )
+    return SMTPBackend(
         username=mailbox.smtp_username or None,
         password=mailbox.smtp_password or None,
-        use_tls=mailbox.smtp_security == Security.STARTTLS,
-        use_ssl=mailbox.smtp_security == Security.SSL,
-        timeout=timeout,
+        **server,
     )
 
 

@@ -147,6 +147,28 @@ def test_xoauth2_login_with_refreshed_token(imap_mailbox, dovecot, mail):
         poll_mailbox(imap_mailbox)
 
 
+def test_xoauth2_token_refused_before_its_expiry_is_renewed_once(imap_mailbox, dovecot, mail):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    dovecot.oauth.refresh_tokens["refresh-xyz"] = imap_mailbox.imap_username
+    imap_mailbox.imap_password = ""
+    imap_mailbox.oauth2_token_url = dovecot.oauth.token_url
+    imap_mailbox.oauth2_client_id = "skranke-test"
+    imap_mailbox.oauth2_refresh_token = "refresh-xyz"
+    # Not expired by the clock, but the provider has revoked it.
+    imap_mailbox.oauth2_access_token = "revoked-early"
+    imap_mailbox.oauth2_expires_at = timezone.now() + timedelta(minutes=50)
+    imap_mailbox.save()
+    imap_mailbox.imap.append("INBOX", mail(subject="Etter tilbakekalling"))
+    before = dovecot.oauth.refreshes
+    assert poll_mailbox(imap_mailbox).imported == 1
+    assert dovecot.oauth.refreshes == before + 1
+    imap_mailbox.refresh_from_db()
+    assert imap_mailbox.oauth2_access_token.startswith("access-")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_idle_picks_up_new_mail(imap_mailbox, mail, monkeypatch):
     monkeypatch.setattr(imap, "IDLE_SECONDS", 1)

@@ -124,13 +124,17 @@ def test_wrong_password_is_recorded_on_the_mailbox(imap_mailbox):
     assert "AUTHENTICATIONFAILED" in imap_mailbox.last_error
 
 
-def test_xoauth2_login_with_refreshed_token(imap_mailbox, dovecot, mail):
+def _use_oauth2(mailbox, dovecot, refresh_token: str) -> None:
     """Microsoft 365 / Google style: no password, a refresh token renews the access token."""
-    dovecot.oauth.refresh_tokens["refresh-abc"] = imap_mailbox.imap_username
-    imap_mailbox.imap_password = ""
-    imap_mailbox.oauth2_token_url = dovecot.oauth.token_url
-    imap_mailbox.oauth2_client_id = "skranke-test"
-    imap_mailbox.oauth2_refresh_token = "refresh-abc"
+    dovecot.oauth.refresh_tokens[refresh_token] = mailbox.imap_username
+    mailbox.imap_password = ""
+    mailbox.oauth2_token_url = dovecot.oauth.token_url
+    mailbox.oauth2_client_id = "skranke-test"
+    mailbox.oauth2_refresh_token = refresh_token
+
+
+def test_xoauth2_login_with_refreshed_token(imap_mailbox, dovecot, mail):
+    _use_oauth2(imap_mailbox, dovecot, "refresh-abc")
     imap_mailbox.save()
     imap_mailbox.imap.append("INBOX", mail(subject="Via OAuth2"))
     before = dovecot.oauth.refreshes
@@ -152,11 +156,7 @@ def test_xoauth2_token_refused_before_its_expiry_is_renewed_once(imap_mailbox, d
 
     from django.utils import timezone
 
-    dovecot.oauth.refresh_tokens["refresh-xyz"] = imap_mailbox.imap_username
-    imap_mailbox.imap_password = ""
-    imap_mailbox.oauth2_token_url = dovecot.oauth.token_url
-    imap_mailbox.oauth2_client_id = "skranke-test"
-    imap_mailbox.oauth2_refresh_token = "refresh-xyz"
+    _use_oauth2(imap_mailbox, dovecot, "refresh-xyz")
     # Not expired by the clock, but the provider has revoked it.
     imap_mailbox.oauth2_access_token = "revoked-early"
     imap_mailbox.oauth2_expires_at = timezone.now() + timedelta(minutes=50)

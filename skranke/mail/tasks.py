@@ -6,6 +6,7 @@ import logging
 import smtplib
 from datetime import timedelta
 
+from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
@@ -83,6 +84,27 @@ def send_reply(message_id: int) -> str:
     return "sent"
 
 
+def _acknowledgement_sent(message_id: int) -> bool:
+    meta = Message.objects.filter(pk=message_id).values_list("metadata", flat=True).first()
+    return bool(((meta or {}).get("email") or {}).get("acknowledgement"))
+
+
+def _record_acknowledgement(message_id: int, ack_message_id: str) -> None:
+    # On the customer's message it answers: a retry (or a second run of the same task) then
+    # knows the customer already has it.
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        if message is None:
+            return
+        metadata = dict(message.metadata or {})
+        metadata["email"] = {
+            **metadata.get("email", {}),
+            "acknowledgement": {"sent_at": timezone.now().isoformat(), "id": ack_message_id},
+        }
+        message.metadata = metadata
+        message.save(update_fields=["metadata"])
+
+
 @task()
 def send_acknowledgement(inbound_id: int, attempt: int = 1) -> str:
     inbound = (
@@ -91,6 +113,9 @@ def send_acknowledgement(inbound_id: int, attempt: int = 1) -> str:
         .first()
     )
     if inbound is None or inbound.case is None or inbound.mailbox is None:
+        return "skipped"
+    answered = inbound.case_message_id  # the customer's message the receipt is for
+    if answered is not None and _acknowledgement_sent(answered):
         return "skipped"
     try:
         outgoing = build_acknowledgement(inbound)
@@ -106,6 +131,8 @@ def send_acknowledgement(inbound_id: int, attempt: int = 1) -> str:
             queued = send_acknowledgement.using(run_after=timezone.now() + delay)
         queued.enqueue(inbound_id, attempt + 1)
         return "retrying"
+    if answered is not None:
+        _record_acknowledgement(answered, outgoing.message_id)
     return "sent"
 
 

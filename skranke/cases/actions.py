@@ -76,16 +76,27 @@ def check_attachments(attachments: Sequence[NewAttachment]) -> None:
             )
 
 
+# PostgreSQL's case numbers (migration cases.0004) and the advisory lock key that lets a bulk
+# loader reserve a consecutive block (``int.from_bytes(b"skranke#")``).
+CASE_NUMBER_SEQUENCE = "cases_case_number_seq"
+_NUMBER_BLOCK_LOCK = 8316866452069065507
+
+
 def next_numbers(count: int = 1) -> int:
     """Reserve ``count`` consecutive case numbers and return the first.
 
-    Must run inside a transaction; the row lock (PostgreSQL) or the write lock (SQLite) makes
-    concurrent creators wait rather than collide.
+    PostgreSQL: from a sequence, which locks nothing, so email workers creating cases never
+    wait for each other (a rolled-back creation leaves a gap in the numbers). Single numbers
+    take a shared advisory lock until commit, and a block an exclusive one, so a block is never
+    interleaved with single numbers. SQLite (one writer at a time anyway): the counter row,
+    gap-free, inside the creating transaction.
     """
-    # One statement: the UPDATE takes the row lock and RETURNING hands back the new value
-    # (PostgreSQL, and SQLite since 3.35). Only the very first case creates the row.
-    sql = f"UPDATE {Counter._meta.db_table} SET value = value + %s WHERE name = %s RETURNING value"
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            return _next_numbers_postgres(cursor, count)
+        # One statement: the UPDATE takes the write lock and RETURNING hands back the new
+        # value (SQLite since 3.35). Only the very first case creates the row.
+        sql = f"UPDATE {Counter._meta.db_table} SET value = value + %s WHERE name = %s RETURNING value"
         cursor.execute(sql, [count, "case_number"])
         row = cursor.fetchone()
         if row is None:
@@ -93,6 +104,23 @@ def next_numbers(count: int = 1) -> int:
             cursor.execute(sql, [count, "case_number"])
             row = cursor.fetchone()
     return int(row[0]) - count + 1
+
+
+def _next_numbers_postgres(cursor: Any, count: int) -> int:
+    if count == 1:
+        # MATERIALIZED: the lock is taken before nextval runs.
+        cursor.execute(
+            "WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(%s))"
+            " SELECT nextval(%s) FROM lock",
+            [_NUMBER_BLOCK_LOCK, CASE_NUMBER_SEQUENCE],
+        )
+        return int(cursor.fetchone()[0])
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_NUMBER_BLOCK_LOCK])
+    cursor.execute(
+        "SELECT setval(%s, nextval(%s) + %s - 1)",
+        [CASE_NUMBER_SEQUENCE, CASE_NUMBER_SEQUENCE, count],
+    )
+    return int(cursor.fetchone()[0]) - count + 1
 
 
 def _lock(case: Case) -> None:

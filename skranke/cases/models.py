@@ -83,7 +83,8 @@ class Tag(models.Model):
 
 
 class Counter(models.Model):
-    """Gap-free counters (case numbers). Updated inside the creating transaction."""
+    """Case numbers on SQLite, gap-free, updated inside the creating transaction. PostgreSQL
+    takes them from a sequence (migration cases.0004, ``actions.next_numbers``)."""
 
     name = models.CharField(max_length=50, primary_key=True)
     value = models.BigIntegerField(default=0)

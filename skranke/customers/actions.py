@@ -143,19 +143,18 @@ def _check_contacts_free(
     emails: list[str], phones: list[str], *, owner: Customer | None = None
 ) -> None:
     errors: dict[str, list[str]] = {}
-    taken_emails = CustomerEmail.objects.filter(address__in=emails)
-    taken_phones = CustomerPhone.objects.filter(number__in=phones)
-    if owner is not None:
-        taken_emails = taken_emails.exclude(customer=owner)
-        taken_phones = taken_phones.exclude(customer=owner)
-    for row in taken_emails.select_related("customer"):
-        errors.setdefault("emails", []).append(
-            f"{row.address} already belongs to {row.customer.name}"
-        )
-    for row_p in taken_phones.select_related("customer"):
-        errors.setdefault("phones", []).append(
-            f"{row_p.number} already belongs to {row_p.customer.name}"
-        )
+    checks: list[tuple[str, type[CustomerEmail] | type[CustomerPhone], str, list[str]]] = [
+        ("emails", CustomerEmail, "address", emails),
+        ("phones", CustomerPhone, "number", phones),
+    ]
+    for key, contact, column, values in checks:
+        if not values:
+            continue  # nothing to look up: no query
+        taken = contact.objects.filter(**{f"{column}__in": values})
+        if owner is not None:
+            taken = taken.exclude(customer=owner)
+        for value, name in taken.values_list(column, "customer__name"):
+            errors.setdefault(key, []).append(f"{value} already belongs to {name}")
     if errors:
         raise ValidationError(errors)
 

@@ -227,3 +227,61 @@ def test_in_memory_broadcast_is_skipped_when_nobody_in_this_process_listens(monk
         assert real(layer.receive)(channel) == {"type": "case.changed"}
     finally:
         real(layer.group_discard)(broadcast.ALL_CASES_GROUP, channel)
+
+
+def test_a_block_of_case_numbers_is_consecutive_and_never_handed_out_again(customer, team):
+    from skranke.cases.actions import next_numbers
+
+    first = create_case(customer=customer, subject="Før", team=team).number
+    block = next_numbers(50)
+    after = create_case(customer=customer, subject="Etter", team=team).number
+    assert first < block
+    assert after == block + 50
+
+
+def test_a_rolled_back_creation_leaves_a_gap_only_on_postgresql(customer, team):
+    from django.db import connection, transaction
+
+    first = create_case(customer=customer, subject="Én", team=team).number
+    with pytest.raises(RuntimeError), transaction.atomic():
+        create_case(customer=customer, subject="Angret", team=team)
+        raise RuntimeError("roll back")
+    after = create_case(customer=customer, subject="To", team=team).number
+    # PostgreSQL's sequence locks nothing and so cannot take a number back; SQLite's counter
+    # row is written inside the creating transaction and rolls back with it.
+    assert after == first + (2 if connection.vendor == "postgresql" else 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_creating_a_case_never_waits_for_another_creation_to_commit(customer, team):
+    import threading
+
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: a second creation waits by design")
+    created = threading.Event()
+    release = threading.Event()
+
+    def slow_creator() -> None:
+        try:
+            with transaction.atomic():
+                create_case(customer=customer, subject="Treg", team=team)
+                created.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=slow_creator)
+    thread.start()
+    try:
+        assert created.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # waiting would fail, not hang
+        quick = create_case(customer=customer, subject="Rask", team=team)
+        assert quick.pk is not None
+    finally:
+        release.set()
+        thread.join()
+    numbers = sorted(Case.objects.values_list("number", flat=True))
+    assert len(numbers) == len(set(numbers)) == 2

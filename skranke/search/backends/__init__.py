@@ -5,6 +5,7 @@ Both offer the same plain functions; :func:`backend` returns the module for a co
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -36,7 +37,11 @@ class CustomerDocument:
 
 
 def backend(connection: BaseDatabaseWrapper | None = None) -> ModuleType:
-    vendor = (connection or default_connection).vendor
+    return _backend_for((connection or default_connection).vendor)
+
+
+@functools.cache
+def _backend_for(vendor: str) -> ModuleType:
     if vendor == "postgresql":
         from skranke.search.backends import postgres
 

@@ -352,6 +352,8 @@ def add_message(
     transaction; a failure after it rolls the caller's whole transaction back.
     """
     _check_message(body_text, body_html, attachments)
+    if new_status is not None:
+        _validate_changes({"status": new_status})
     with transaction.atomic(savepoint=False):
         return _add_message(
             case,

@@ -126,7 +126,9 @@ if DATABASE_URL:
     # prepared: PostgreSQL then skips parsing and planning them, about half of its CPU time
     # for email intake. Turn off (SKRANKE_PG_PREPARED=0) behind a pooler in transaction
     # mode that cannot keep prepared statements (PgBouncer before 1.21).
-    if os.environ.get("SKRANKE_PG_PREPARED", "1") != "0":
+    if DATABASES["default"]["ENGINE"].endswith("postgresql") and (
+        os.environ.get("SKRANKE_PG_PREPARED", "1") != "0"
+    ):
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             server_side_binding=True, prepare_threshold=5
         )

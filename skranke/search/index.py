@@ -50,6 +50,9 @@ class _Pending:
     appended: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
     # Email addresses of the customers created in this transaction, for their new cases.
     addresses: dict[int, list[str]] = field(default_factory=dict)
+    # The savepoints open when the batch began. A savepoint rolled back later drops the batch
+    # only if it began inside it, so what is kept in memory must come from this same level.
+    savepoints: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(
@@ -71,6 +74,7 @@ class _Pending:
             dict(self.new_customers),
             defaultdict(list, {k: list(v) for k, v in self.appended.items()}),
             dict(self.addresses),
+            self.savepoints,
         )
         self.cases.clear()
         self.customers.clear()
@@ -91,8 +95,20 @@ def _flush(batch: _Pending) -> None:
     write_pending(batch)
 
 
+def _new_batch() -> _Pending:
+    return _Pending(savepoints=tuple(transaction.get_connection().savepoint_ids))
+
+
 def _batch() -> tuple[_Pending, bool]:
-    return batch_for_transaction("search", _Pending, _flush)
+    return batch_for_transaction("search", _new_batch, _flush)
+
+
+def _in_memory(batch: _Pending, deferred: bool) -> bool:
+    """Whether what the caller has in hand may be kept for the flush: not inside a savepoint
+    that began after the batch (its rollback would leave the batch, with the rolled-back
+    text, in place). Otherwise the change is rebuilt from the database, which is always
+    right."""
+    return not deferred or tuple(transaction.get_connection().savepoint_ids) == batch.savepoints
 
 
 def _changed(kind: str, object_id: int) -> None:
@@ -110,7 +126,10 @@ def case_changed(case_id: int) -> None:
 def case_created(document: CaseDocument) -> None:
     """Index a new case from its creator's own data: nothing is read back."""
     batch, deferred = _batch()
-    batch.new_cases[document.case_id] = document
+    if _in_memory(batch, deferred):
+        batch.new_cases[document.case_id] = document
+    else:
+        batch.cases.add(document.case_id)
     if not deferred:
         _flush(batch)
 
@@ -122,7 +141,9 @@ def message_added(case_id: int, body_text: str, body_html: str = "") -> None:
         return
     batch, deferred = _batch()
     new = batch.new_cases.get(case_id)
-    if new is not None:
+    if not _in_memory(batch, deferred):
+        batch.cases.add(case_id)
+    elif new is not None:
         body = f"{new.body}\n{text}" if new.body else text
         batch.new_cases[case_id] = replace(new, body=body[:MAX_BODY_CHARS])
     else:
@@ -135,8 +156,11 @@ def customer_created(document: CustomerDocument, addresses: Sequence[str] = ()) 
     """Index a new customer from the creator's data. ``addresses`` (their email addresses)
     are remembered for this transaction, so a case created for them next needs no query."""
     batch, deferred = _batch()
-    batch.new_customers[document.customer_id] = document
-    batch.addresses[document.customer_id] = list(addresses)
+    if _in_memory(batch, deferred):
+        batch.new_customers[document.customer_id] = document
+        batch.addresses[document.customer_id] = list(addresses)
+    else:
+        batch.customers.add(document.customer_id)
     if not deferred:
         _flush(batch)
 
@@ -193,12 +217,15 @@ def write_pending(batch: _Pending) -> None:
     case_ids = set(batch.cases)
     # Whatever is rebuilt below is written after these, so a rebuild always has the last word
     # (also for a new case whose customer changed in the same transaction).
+    # A document built from memory is only ever the first one: if a row exists already, a
+    # later change rebuilt it from the database (between this commit and a late flush) and
+    # it is newer.
     new_customers = [d for pk, d in batch.new_customers.items() if pk not in batch.customers]
     if new_customers:
-        engine.write_customers(new_customers, replace=True)
+        engine.add_customers(new_customers)
     new_cases = [d for pk, d in batch.new_cases.items() if pk not in case_ids]
     if new_cases:
-        engine.write_cases(new_cases, replace=True)
+        engine.add_cases(new_cases)
     for case_id, texts in batch.appended.items():
         if case_id in case_ids:
             continue

@@ -290,3 +290,14 @@ def test_a_creation_in_progress_never_makes_another_fail(customer, team):
         thread.join()
     numbers = sorted(Case.objects.values_list("number", flat=True))
     assert len(numbers) == len(set(numbers)) == 2
+
+
+def test_an_invalid_status_is_refused_before_anything_is_written(case, agent):
+    from django.db import transaction
+
+    before = case.messages.count()
+    with transaction.atomic():
+        with pytest.raises(ValidationError):
+            add_message(case, kind=MessageKind.NOTE, actor=agent, body_text="Hei", new_status="x")
+        # The caller's transaction is still usable, and nothing was written.
+        assert case.messages.count() == before

@@ -85,20 +85,29 @@ def end_rebuild() -> None:
 
 
 def write_cases(documents: Iterable[CaseDocument], *, replace: bool = True) -> None:
-    rows = [
-        (d.case_id, d.team_id, plain_words(d.subject), plain_words(d.customer), plain_words(d.body))
-        for d in documents
-    ]
     conflict = (
         " ON CONFLICT (case_id) DO UPDATE"
         " SET team_id = EXCLUDED.team_id, document = EXCLUDED.document"
     )
+    _write_case_rows(documents, conflict if replace else "")
+
+
+def _write_case_rows(documents: Iterable[CaseDocument], conflict: str) -> None:
+    rows = [
+        (d.case_id, d.team_id, plain_words(d.subject), plain_words(d.customer), plain_words(d.body))
+        for d in documents
+    ]
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {CASE_TABLE} (case_id, team_id, document)"
-            f" VALUES (%s, %s, {_CASE_VECTOR})" + (conflict if replace else ""),
+            f" VALUES (%s, %s, {_CASE_VECTOR})" + conflict,
             rows,
         )
+
+
+def add_cases(documents: Iterable[CaseDocument]) -> None:
+    """Write documents for cases that have none; an existing row is left as it is."""
+    _write_case_rows(documents, " ON CONFLICT (case_id) DO NOTHING")
 
 
 def append_case_body(case_id: int, text: str) -> bool:
@@ -120,15 +129,24 @@ def delete_cases(ids: Sequence[int]) -> None:
 
 
 def write_customers(documents: Iterable[CustomerDocument], *, replace: bool = True) -> None:
+    conflict = " ON CONFLICT (customer_id) DO UPDATE SET document = EXCLUDED.document"
+    _write_customer_rows(documents, conflict if replace else "")
+
+
+def add_customers(documents: Iterable[CustomerDocument]) -> None:
+    """Write documents for customers that have none; an existing row is left as it is."""
+    _write_customer_rows(documents, " ON CONFLICT (customer_id) DO NOTHING")
+
+
+def _write_customer_rows(documents: Iterable[CustomerDocument], conflict: str) -> None:
     rows = [
         (d.customer_id, plain_words(d.name), plain_words(d.organisation), plain_words(d.contact))
         for d in documents
     ]
-    conflict = " ON CONFLICT (customer_id) DO UPDATE SET document = EXCLUDED.document"
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {CUSTOMER_TABLE} (customer_id, document) VALUES (%s, {_CUSTOMER_VECTOR})"
-            + (conflict if replace else ""),
+            + conflict,
             rows,
         )
 

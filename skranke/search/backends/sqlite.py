@@ -10,6 +10,7 @@ The prefix indexes make the two- and three-letter prefixes typed first as cheap 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -68,8 +69,8 @@ def _delete(table: str, ids: Sequence[int]) -> None:
             cursor.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", chunk)
 
 
-def write_cases(documents: Iterable[CaseDocument], *, replace: bool = True) -> None:
-    rows = [
+def _case_rows(documents: Iterable[CaseDocument]) -> list[tuple[Any, ...]]:
+    return [
         (
             d.case_id,
             stemmed_words(d.subject),
@@ -79,13 +80,26 @@ def write_cases(documents: Iterable[CaseDocument], *, replace: bool = True) -> N
         )
         for d in documents
     ]
+
+
+def write_cases(documents: Iterable[CaseDocument], *, replace: bool = True) -> None:
     # FTS5 honours OR REPLACE: a stored row with the same rowid is deleted first.
     verb = "INSERT OR REPLACE" if replace else "INSERT"
     with connection.cursor() as cursor:
         cursor.executemany(
             f"{verb} INTO {CASE_TABLE}(rowid, subject, customer, body, scope) "
             "VALUES (%s, %s, %s, %s, %s)",
-            rows,
+            _case_rows(documents),
+        )
+
+
+def add_cases(documents: Iterable[CaseDocument]) -> None:
+    """Write documents for cases that have none; an existing row is left as it is."""
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {CASE_TABLE}(rowid, subject, customer, body, scope) "
+            f"SELECT %s, %s, %s, %s, %s WHERE NOT EXISTS (SELECT 1 FROM {CASE_TABLE} WHERE rowid = %s)",
+            [(*row, row[0]) for row in _case_rows(documents)],
         )
 
 
@@ -108,18 +122,32 @@ def delete_cases(ids: Sequence[int]) -> None:
     _delete(CASE_TABLE, ids)
 
 
-def write_customers(documents: Iterable[CustomerDocument], *, replace: bool = True) -> None:
+def _customer_rows(documents: Iterable[CustomerDocument]) -> list[tuple[Any, ...]]:
     # Names are not stemmed: "Hansen" must not find "Hans".
-    rows = [
+    return [
         (d.customer_id, plain_words(d.name), plain_words(d.organisation), plain_words(d.contact))
         for d in documents
     ]
+
+
+def write_customers(documents: Iterable[CustomerDocument], *, replace: bool = True) -> None:
     verb = "INSERT OR REPLACE" if replace else "INSERT"
     with connection.cursor() as cursor:
         cursor.executemany(
             f"{verb} INTO {CUSTOMER_TABLE}(rowid, name, organisation, contact) "
             "VALUES (%s, %s, %s, %s)",
-            rows,
+            _customer_rows(documents),
+        )
+
+
+def add_customers(documents: Iterable[CustomerDocument]) -> None:
+    """Write documents for customers that have none; an existing row is left as it is."""
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {CUSTOMER_TABLE}(rowid, name, organisation, contact) "
+            f"SELECT %s, %s, %s, %s WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {CUSTOMER_TABLE} WHERE rowid = %s)",
+            [(*row, row[0]) for row in _customer_rows(documents)],
         )
 
 

@@ -444,3 +444,62 @@ def test_rebuild_indexes_rows_inserted_without_actions(cases, people, agent, tea
     assert search_cases(agent, "strømregningen") == [bulk.pk]
     assert cases["faktura"].pk in search_cases(agent, "fakturaen")
     assert search_customers(agent, "hansen") == [people["ola"]]
+
+
+def test_a_late_flush_of_a_new_case_never_overwrites_a_newer_document(
+    customer, team, agent, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    # The creating transaction's after-commit flush is delayed behind another's.
+    forget_batches()
+    with django_capture_on_commit_callbacks(execute=False) as late:
+        with transaction.atomic():
+            case = create_case(
+                customer=customer, subject="Vaskemaskin", team=team, body_text="Den lekker."
+            )
+    # A message arrives first: the case has no document yet, so it is rebuilt.
+    forget_batches()
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            add_message(case, kind=MessageKind.NOTE, actor=agent, body_text="Fryseboks")
+    for callback in late:
+        callback()  # the new case's document, built from memory, comes too late
+    assert search_cases(agent, "fryseboks") == [case.pk]
+    assert search_cases(agent, "lekker") == [case.pk]
+
+
+def test_a_late_flush_of_a_new_customer_never_overwrites_a_newer_document(
+    agent, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    forget_batches()
+    with django_capture_on_commit_callbacks(execute=False) as late:
+        with transaction.atomic():
+            person = create_customer(name="Solveig Aasen", emails=["solveig@fjord.no"])
+    forget_batches()
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            update_customer(person, name="Ragnhild Berg")
+    for callback in late:
+        callback()
+    assert [c.pk for c in search_customers(agent, "ragnhild")] == [person.pk]
+    assert search_customers(agent, "aasen") == []
+
+
+def test_a_message_rolled_back_with_its_savepoint_is_not_indexed(
+    cases, agent, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    case = cases["faktura"]
+    forget_batches()
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            add_message(case, kind=MessageKind.NOTE, actor=agent, body_text="Kjøleskap")
+            with pytest.raises(RuntimeError), transaction.atomic():
+                add_message(case, kind=MessageKind.NOTE, actor=agent, body_text="Oppvaskmaskin")
+                raise RuntimeError("undo")
+    assert search_cases(agent, "kjøleskap") == [case.pk]
+    assert search_cases(agent, "oppvaskmaskin") == []

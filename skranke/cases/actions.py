@@ -222,109 +222,62 @@ def create_case(
     if has_message and not (body_text.strip() or body_html.strip() or attachments):
         raise ValidationError(_("The message is empty."), code="empty_message")
     with transaction.atomic(savepoint=False):
-        return _create_case(
-            customer=customer,
+        subject = subject.strip()[:300] or _("(no subject)")
+        now = timezone.now()
+        case = Case.objects.create(
+            number=next_numbers(),
             subject=subject,
-            team=team,
-            actor=actor,
-            body_text=body_text,
-            body_html=body_html,
-            message_kind=message_kind,
-            channel=channel,
+            status=Status.OPEN if assignee else Status.NEW,
             priority=priority,
             type=type,
-            category=category,
-            tags=tags,
-            assignee=assignee,
-            language=language,
-            attachments=attachments,
-            external_id=external_id,
-            metadata=metadata,
-            message_metadata=message_metadata,
-            html_is_sanitised=html_is_sanitised,
-            has_message=has_message,
-        )
-
-
-def _create_case(
-    *,
-    customer: Customer,
-    subject: str,
-    team: Team,
-    actor: User | None,
-    body_text: str,
-    body_html: str,
-    message_kind: str,
-    channel: str,
-    priority: str,
-    type: str,
-    category: Category | None,
-    tags: Iterable[str],
-    assignee: User | None,
-    language: str | None,
-    attachments: Sequence[NewAttachment],
-    external_id: str,
-    metadata: dict[str, Any] | None,
-    message_metadata: dict[str, Any] | None,
-    html_is_sanitised: bool,
-    has_message: bool,
-) -> Case:
-    subject = subject.strip()[:300] or _("(no subject)")
-    now = timezone.now()
-    case = Case.objects.create(
-        number=next_numbers(),
-        subject=subject,
-        status=Status.OPEN if assignee else Status.NEW,
-        priority=priority,
-        type=type,
-        channel=channel,
-        category=category,
-        team=team,
-        assignee=assignee,
-        customer=customer,
-        organisation_id=customer.organisation_id,
-        language=language or customer.preferred_language,
-        created_at=now,
-        updated_at=now,
-        # The opening message is counted here rather than by an UPDATE after it is written.
-        message_count=1 if has_message else 0,
-        last_customer_message_at=now
-        if has_message and message_kind == MessageKind.CUSTOMER
-        else None,
-        metadata=metadata or {},
-    )
-    _event(case, EventKind.CREATED, actor, new=case.status, data={"channel": channel}, at=now)
-    # Indexed from what is in hand; the opening message's words are added by _add_message.
-    search_index.case_created(
-        CaseDocument(
-            case_id=case.pk,
-            team_id=team.pk,
-            subject=subject,
-            customer=search_index.customer_search_text(customer.pk, customer.name),
-            body="",
-        )
-    )
-    if assignee:
-        _event(case, EventKind.ASSIGNEE, actor, new=assignee.pk, at=now)
-    if tags:
-        _set_tags(case, tags, actor)
-    if has_message:
-        case._opening_message = _add_message(  # type: ignore[attr-defined]
-            case,
-            kind=message_kind,
-            actor=actor if message_kind != MessageKind.CUSTOMER else None,
-            customer=customer if message_kind == MessageKind.CUSTOMER else None,
-            body_text=body_text,
-            body_html=body_html,
             channel=channel,
-            attachments=attachments,
-            external_id=external_id,
-            metadata=message_metadata,
-            html_is_sanitised=html_is_sanitised,
-            _new_case=True,
+            category=category,
+            team=team,
+            assignee=assignee,
+            customer=customer,
+            organisation_id=customer.organisation_id,
+            language=language or customer.preferred_language,
+            created_at=now,
+            updated_at=now,
+            # The opening message is counted here rather than by an UPDATE after it is written.
+            message_count=1 if has_message else 0,
+            last_customer_message_at=now
+            if has_message and message_kind == MessageKind.CUSTOMER
+            else None,
+            metadata=metadata or {},
         )
-    broadcast.case_changed(case.pk, case.number, {team.pk}, kind="created")
-    return case
+        _event(case, EventKind.CREATED, actor, new=case.status, data={"channel": channel}, at=now)
+        # Indexed from what is in hand; the opening message's words are added by _add_message.
+        search_index.case_created(
+            CaseDocument(
+                case_id=case.pk,
+                team_id=team.pk,
+                subject=subject,
+                customer=search_index.customer_search_text(customer.pk, customer.name),
+                body="",
+            )
+        )
+        if assignee:
+            _event(case, EventKind.ASSIGNEE, actor, new=assignee.pk, at=now)
+        if tags:
+            _set_tags(case, tags, actor)
+        if has_message:
+            case._opening_message = _add_message(  # type: ignore[attr-defined]
+                case,
+                kind=message_kind,
+                actor=actor if message_kind != MessageKind.CUSTOMER else None,
+                customer=customer if message_kind == MessageKind.CUSTOMER else None,
+                body_text=body_text,
+                body_html=body_html,
+                channel=channel,
+                attachments=attachments,
+                external_id=external_id,
+                metadata=message_metadata,
+                html_is_sanitised=html_is_sanitised,
+                _new_case=True,
+            )
+        broadcast.case_changed(case.pk, case.number, {team.pk}, kind="created")
+        return case
 
 
 def add_message(
@@ -393,11 +346,11 @@ def _add_message(
     html_is_sanitised: bool = False,
     _new_case: bool = False,
 ) -> Message:
-    """``add_message`` without its own savepoint, for callers already in a transaction.
+    """``add_message``'s work, also for ``create_case``'s opening message.
 
     ``_new_case``: the opening message of a case ``create_case`` has just inserted, with
-    ``message_count`` and the timestamps already set and the row already ours."""
-    _check_message(body_text, body_html, attachments)
+    ``message_count`` and the timestamps already set and the row already ours. Callers have
+    checked the input (``_check_message``) before their first write."""
     if not _new_case:
         _lock(case)
     now = timezone.now()

@@ -84,49 +84,37 @@ def create_customer(
     if organisation is None and email_list:
         organisation = organisation_for_email(email_list[0])
     with transaction.atomic(savepoint=False):
-        return _create_customer(
-            name, email_list, phone_list, organisation, preferred_language, fields
+        customer = Customer.objects.create(
+            name=name.strip()
+            or (email_list[0] if email_list else phone_list[0] if phone_list else ""),
+            organisation=organisation,
+            preferred_language=preferred_language,
+            **fields,
         )
-
-
-def _create_customer(
-    name: str,
-    email_list: list[str],
-    phone_list: list[str],
-    organisation: Organisation | None,
-    preferred_language: str,
-    fields: dict[str, Any],
-) -> Customer:
-    customer = Customer.objects.create(
-        name=name.strip() or (email_list[0] if email_list else phone_list[0] if phone_list else ""),
-        organisation=organisation,
-        preferred_language=preferred_language,
-        **fields,
-    )
-    CustomerEmail.objects.bulk_create(
-        CustomerEmail(customer=customer, address=a, is_primary=i == 0)
-        for i, a in enumerate(email_list)
-    )
-    CustomerPhone.objects.bulk_create(
-        CustomerPhone(customer=customer, number=n, is_primary=i == 0)
-        for i, n in enumerate(phone_list)
-    )
-    # A new customer has no cases yet: their own document is all there is to index.
-    contact = [*email_list, *(form for n in phone_list for form in search_index.phone_forms(n))]
-    search_index.customer_created(
-        CustomerDocument(
-            customer_id=customer.pk,
-            name=customer.name,
-            organisation=(
-                f"{organisation.name} {organisation.org_number or ''}".strip()
-                if organisation
-                else ""
+        CustomerEmail.objects.bulk_create(
+            CustomerEmail(customer=customer, address=a, is_primary=i == 0)
+            for i, a in enumerate(email_list)
+        )
+        CustomerPhone.objects.bulk_create(
+            CustomerPhone(customer=customer, number=n, is_primary=i == 0)
+            for i, n in enumerate(phone_list)
+        )
+        # A new customer has no cases yet: their own document is all there is to index.
+        contact = [*email_list, *(form for n in phone_list for form in search_index.phone_forms(n))]
+        search_index.customer_created(
+            CustomerDocument(
+                customer_id=customer.pk,
+                name=customer.name,
+                organisation=(
+                    f"{organisation.name} {organisation.org_number or ''}".strip()
+                    if organisation
+                    else ""
+                ),
+                contact=" ".join(contact),
             ),
-            contact=" ".join(contact),
-        ),
-        addresses=email_list,
-    )
-    return customer
+            addresses=email_list,
+        )
+        return customer
 
 
 def _refuse_merged(customer: Customer) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from skranke.cases import broadcast
@@ -69,6 +70,26 @@ def set_delivery_status(
     message.save(update_fields=fields)
     case = message.case
     broadcast.case_changed(case.pk, case.number, {case.team_id}, kind="message")
+
+
+def acknowledgement_sent(message_id: int) -> bool:
+    """Whether the receipt for this customer message has gone out."""
+    meta = Message.objects.filter(pk=message_id).values_list("metadata", flat=True).first()
+    return bool(((meta or {}).get("email") or {}).get("acknowledgement"))
+
+
+@transaction.atomic
+def record_acknowledgement(message_id: int, ack_message_id: str) -> None:
+    """Note the sent receipt on the customer's message it answers: a retry (or a second run
+    of the same task) then knows the customer already has it."""
+    message = Message.objects.select_for_update().filter(pk=message_id).first()
+    if message is None:
+        return
+    message.metadata = _email_meta(
+        message,
+        acknowledgement={"sent_at": timezone.now().isoformat(), "id": ack_message_id},
+    )
+    message.save(update_fields=["metadata"])
 
 
 @transaction.atomic

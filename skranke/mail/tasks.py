@@ -6,12 +6,11 @@ import logging
 import smtplib
 from datetime import timedelta
 
-from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
 from skranke.cases.models import DeliveryStatus, Message
-from skranke.mail.actions import set_delivery_status
+from skranke.mail.actions import acknowledgement_sent, record_acknowledgement, set_delivery_status
 from skranke.mail.models import InboundEmail, Mailbox
 from skranke.mail.outbound import NoRecipient, build_acknowledgement, build_reply, connection_for
 
@@ -84,27 +83,6 @@ def send_reply(message_id: int) -> str:
     return "sent"
 
 
-def _acknowledgement_sent(message_id: int) -> bool:
-    meta = Message.objects.filter(pk=message_id).values_list("metadata", flat=True).first()
-    return bool(((meta or {}).get("email") or {}).get("acknowledgement"))
-
-
-def _record_acknowledgement(message_id: int, ack_message_id: str) -> None:
-    # On the customer's message it answers: a retry (or a second run of the same task) then
-    # knows the customer already has it.
-    with transaction.atomic():
-        message = Message.objects.select_for_update().filter(pk=message_id).first()
-        if message is None:
-            return
-        metadata = dict(message.metadata or {})
-        metadata["email"] = {
-            **metadata.get("email", {}),
-            "acknowledgement": {"sent_at": timezone.now().isoformat(), "id": ack_message_id},
-        }
-        message.metadata = metadata
-        message.save(update_fields=["metadata"])
-
-
 @task()
 def send_acknowledgement(inbound_id: int, attempt: int = 1) -> str:
     inbound = (
@@ -115,7 +93,7 @@ def send_acknowledgement(inbound_id: int, attempt: int = 1) -> str:
     if inbound is None or inbound.case is None or inbound.mailbox is None:
         return "skipped"
     answered = inbound.case_message_id  # the customer's message the receipt is for
-    if answered is not None and _acknowledgement_sent(answered):
+    if answered is not None and acknowledgement_sent(answered):
         return "skipped"
     try:
         outgoing = build_acknowledgement(inbound)
@@ -132,7 +110,7 @@ def send_acknowledgement(inbound_id: int, attempt: int = 1) -> str:
         queued.enqueue(inbound_id, attempt + 1)
         return "retrying"
     if answered is not None:
-        _record_acknowledgement(answered, outgoing.message_id)
+        record_acknowledgement(answered, outgoing.message_id)
     return "sent"
 
 

@@ -91,16 +91,12 @@ class _Pending:
         self.organisations |= taken.organisations
 
 
-def _flush(batch: _Pending) -> None:
-    write_pending(batch)
-
-
 def _new_batch() -> _Pending:
     return _Pending(savepoints=tuple(transaction.get_connection().savepoint_ids))
 
 
 def _batch() -> tuple[_Pending, bool]:
-    return batch_for_transaction("search", _new_batch, _flush)
+    return batch_for_transaction("search", _new_batch, write_pending)
 
 
 def _in_memory(batch: _Pending, deferred: bool) -> bool:
@@ -115,7 +111,7 @@ def _changed(kind: str, object_id: int) -> None:
     batch, deferred = _batch()
     getattr(batch, kind).add(object_id)
     if not deferred:
-        _flush(batch)
+        write_pending(batch)
 
 
 def case_changed(case_id: int) -> None:
@@ -131,7 +127,7 @@ def case_created(document: CaseDocument) -> None:
     else:
         batch.cases.add(document.case_id)
     if not deferred:
-        _flush(batch)
+        write_pending(batch)
 
 
 def message_added(case_id: int, body_text: str, body_html: str = "") -> None:
@@ -149,7 +145,7 @@ def message_added(case_id: int, body_text: str, body_html: str = "") -> None:
     else:
         batch.appended[case_id].append(text)
     if not deferred:
-        _flush(batch)
+        write_pending(batch)
 
 
 def customer_created(document: CustomerDocument, addresses: Sequence[str] = ()) -> None:
@@ -162,7 +158,7 @@ def customer_created(document: CustomerDocument, addresses: Sequence[str] = ()) 
     else:
         batch.customers.add(document.customer_id)
     if not deferred:
-        _flush(batch)
+        write_pending(batch)
 
 
 def customer_search_text(customer_id: int, name: str) -> str:
